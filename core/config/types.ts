@@ -175,6 +175,10 @@ export interface HcmConfig {
   readonly healthCheck: HealthCheckFilterConfig | null;
   /** Envoy's internal_address_config; empty = nothing is internal by address (Envoy >= 1.33). */
   readonly internalCidrs: readonly string[];
+  /** Router filter: suppress_envoy_headers. */
+  readonly suppressEnvoyHeaders: boolean;
+  /** always_set_request_id_in_response. */
+  readonly alwaysSetRequestIdInResponse: boolean;
 }
 
 export interface HeaderValueOption {

@@ -1,0 +1,54 @@
+// Layered runtime: static layers flatten to `a.b.c` keys; later layers override earlier ones.
+import type { RuntimeConfig } from './types.js';
+
+export type RuntimeValue = string | number | boolean;
+
+/** Flattens a static_layer Struct into dotted keys, as Envoy's runtime snapshot does. */
+export function flattenRuntime(o: unknown, prefix = '', out: Record<string, RuntimeValue> = {}): Record<string, RuntimeValue> {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+    if (prefix) out[prefix] = Array.isArray(o) ? JSON.stringify(o) : (o as RuntimeValue);
+    return out;
+  }
+  for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
+    flattenRuntime(v, prefix ? `${prefix}.${k}` : k, out);
+  }
+  return out;
+}
+
+export interface RuntimeEntry {
+  readonly finalValue: string;
+  /** One value per layer, '' where the layer does not set the key (Envoy's /runtime shape). */
+  readonly layerValues: readonly string[];
+}
+
+/** Merges the layers (plus values read from disk layers / set through the admin layer) into entries. */
+export function mergeRuntime(
+  cfg: RuntimeConfig,
+  dynamic: ReadonlyMap<string, Readonly<Record<string, RuntimeValue>>> = new Map(),
+): Map<string, RuntimeEntry> {
+  const keys = new Set<string>();
+  const perLayer = cfg.layers.map((l) => {
+    const vals = l.kind === 'static' ? l.values : (dynamic.get(l.name) ?? {});
+    for (const k of Object.keys(vals)) keys.add(k);
+    return vals;
+  });
+  const out = new Map<string, RuntimeEntry>();
+  for (const k of [...keys].sort()) {
+    let finalValue = '';
+    const layerValues = perLayer.map((vals) => {
+      if (!(k in vals)) return '';
+      finalValue = String(vals[k]);
+      return finalValue;
+    });
+    out.set(k, { finalValue, layerValues });
+  }
+  return out;
+}
+
+/** Reads an integer runtime key, with Envoy's rule that non-numeric values fall back to the default. */
+export function runtimeInt(entries: ReadonlyMap<string, RuntimeEntry>, key: string, dflt: number): number {
+  const e = entries.get(key);
+  if (!e) return dflt;
+  const n = Number(e.finalValue);
+  return Number.isFinite(n) && e.finalValue.trim() !== '' ? Math.floor(n) : dflt;
+}

@@ -1,0 +1,392 @@
+// HTTP/1.1 server connections on node sockets (the HTTP/2-capable engine's HTTP/1.1 side), with our own
+// strict parser: requests are handled one at a time in order (pipelined ones wait), responses are
+// framed here (content-length, chunked, or close-delimited for HTTP/1.0), and codec errors get the
+// local reply Envoy's HTTP/1 codec gives before the connection closes.
+import type net from 'node:net';
+import { Exchange, type Protocol } from '../../core/http/exchange.js';
+import type { DownstreamStream, FlatHeaders, TimerHandle, TimerTarget } from '../../core/http/contracts.js';
+import type { HcmRuntime } from '../../core/http/hcm.js';
+import { H1Parser, H1_CHUNKED, H1_EXPECT_CONTINUE, H1_KEEP_ALIVE, H1_UPGRADE, type H1Handler } from '../../core/http/h1/parser.js';
+import type { H1ErrorCode } from '../../core/http/h1/errors.js';
+import { statusLine } from '../../core/http/h1/status-text.js';
+import { HCM } from '../../core/stats/defs.js';
+
+const EMPTY = Buffer.alloc(0);
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const T_IDLE = 0;
+const T_HEADERS = 1;
+
+class H1ServerExchange extends Exchange implements DownstreamStream {
+  private headStatus = 0;
+  private headText: string | null = null;
+  private chunked = false;
+  private noBody = false;
+  finished = false;
+  private remaining = -1;
+
+  constructor(
+    hcm: HcmRuntime,
+    readonly conn: H1ServerConn,
+  ) {
+    super(hcm);
+  }
+
+  respondHead(status: number, headers: FlatHeaders, contentLength: number, endStream: boolean): void {
+    const conn = this.conn;
+    if (conn.closed || this.finished) return;
+    let head = statusLine(status, 1);
+    for (let i = 0; i < headers.length; i += 2) head += headers[i] + ': ' + headers[i + 1] + '\r\n';
+    this.headStatus = status;
+    this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
+    this.chunked = false;
+    this.remaining = contentLength;
+    if (status !== 204 && status !== 304 && !(status >= 100 && status < 200)) {
+      if (contentLength >= 0) head += 'content-length: ' + contentLength + '\r\n';
+      else if (this.noBody) {
+        // HEAD of a chunked resource: no framing header at all.
+      } else if (this.protocol === 'HTTP/1.0') conn.keepAlive = false;
+      else {
+        head += 'transfer-encoding: chunked\r\n';
+        this.chunked = true;
+      }
+    }
+    if (!conn.keepAlive) head += 'connection: close\r\n';
+    else if (this.protocol === 'HTTP/1.0') head += 'connection: keep-alive\r\n';
+    head += '\r\n';
+    conn.hcm.stats[HCM.downstream_cx_tx_bytes_total] += head.length;
+    if (endStream || this.noBody) {
+      conn.socket.write(head, 'latin1');
+      this.complete();
+      return;
+    }
+    this.headText = head;
+  }
+
+  respondData(chunk: Uint8Array, endStream: boolean): boolean {
+    const conn = this.conn;
+    if (conn.closed || this.finished) return true;
+    const s = conn.socket;
+    let ok = true;
+    const corked = this.headText !== null || this.chunked;
+    if (corked) s.cork();
+    if (this.headText !== null) {
+      s.write(this.headText, 'latin1');
+      this.headText = null;
+    }
+    if (chunk.length > 0) {
+      conn.hcm.stats[HCM.downstream_cx_tx_bytes_total] += chunk.length;
+      if (this.chunked) {
+        s.write(chunk.length.toString(16) + '\r\n', 'latin1');
+        s.write(chunk);
+        ok = s.write('\r\n', 'latin1');
+      } else {
+        ok = s.write(chunk);
+        if (this.remaining >= 0) this.remaining -= chunk.length;
+      }
+    }
+    if (endStream) {
+      if (this.chunked) s.write('0\r\n\r\n', 'latin1');
+      else if (this.remaining > 0) conn.keepAlive = false; // upstream ended short: close to mark it
+    }
+    if (corked) s.uncork();
+    if (endStream) this.complete();
+    else if (!ok) conn.waitDrain(this);
+    return ok;
+  }
+
+  respondEnd(_trailers: FlatHeaders | null): void {
+    if (this.conn.closed || this.finished) return;
+    this.respondData(EMPTY, true);
+  }
+
+  reset(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.conn.destroy();
+  }
+
+  pauseRequest(): void {
+    this.conn.pauseReading();
+  }
+
+  resumeRequest(): void {
+    this.conn.resumeReading();
+  }
+
+  closeAfterResponse(): void {
+    this.conn.keepAlive = false;
+  }
+
+  private complete(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.conn.responseDone(this);
+  }
+}
+
+export class H1ServerConn implements H1Handler, TimerTarget {
+  readonly parser: H1Parser;
+  keepAlive = true;
+  closed = false;
+  private current: H1ServerExchange | null = null;
+  private parsing: H1ServerExchange | null = null;
+  private backlog: Buffer | null = null;
+  private readPaused = false;
+  private pipelinePaused = false;
+  private timer: TimerHandle | null = null;
+  private drainWaiter: H1ServerExchange | null = null;
+  private requests = 0;
+
+  constructor(
+    public hcm: HcmRuntime,
+    readonly socket: net.Socket,
+    private readonly remoteAddress: string,
+    private readonly localAddress: string,
+    private readonly connectionId: number,
+    private readonly onClosed: (c: H1ServerConn) => void,
+  ) {
+    const cfg = hcm.cfg;
+    this.parser = new H1Parser('request', this, { maxHeaderBytes: cfg.maxRequestHeadersKb * 1024, maxHeaders: cfg.maxHeadersCount });
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('drain', () => this.onDrain());
+    socket.on('close', () => this.onClose());
+    socket.on('error', () => {});
+    socket.on('end', () => this.onEnd());
+    this.armIdle();
+    if (cfg.requestHeadersTimeoutMs > 0) this.timer = hcm.services.timers.schedule(cfg.requestHeadersTimeoutMs, this, T_HEADERS);
+  }
+
+  // ---------------------------------------------------------------- socket side
+  private onData(d: Buffer): void {
+    this.hcm.stats[HCM.downstream_cx_rx_bytes_total] += d.length;
+    if (this.pipelinePaused) {
+      this.backlog = this.backlog === null ? d : Buffer.concat([this.backlog, d]);
+      if (this.backlog.length > 1024 * 1024) this.pauseSocket();
+      return;
+    }
+    this.feed(d);
+  }
+
+  private feed(d: Buffer): void {
+    const n = this.parser.execute(d);
+    if (n >= 0 && n < d.length && !this.closed) {
+      // Parser paused between pipelined requests (or upgraded): keep the rest for later.
+      const rest = d.subarray(n);
+      this.backlog = this.backlog === null ? rest : Buffer.concat([rest, this.backlog]);
+    }
+  }
+
+  private onEnd(): void {
+    // Client half-closed: finish what is in flight, then close.
+    this.keepAlive = false;
+    if (this.current === null && this.parsing === null) this.destroy();
+    else this.parser.finish();
+  }
+
+  private onDrain(): void {
+    const w = this.drainWaiter;
+    if (w !== null) {
+      this.drainWaiter = null;
+      w.onDownstreamWritable();
+    }
+  }
+
+  waitDrain(ex: H1ServerExchange): void {
+    this.drainWaiter = ex;
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelTimer();
+    const cur = this.current;
+    if (cur !== null && !cur.finished) cur.onDownstreamAbort();
+    const p = this.parsing;
+    if (p !== null && p !== cur && !p.finished) p.onDownstreamAbort();
+    this.onClosed(this);
+  }
+
+  destroy(): void {
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  pauseReading(): void {
+    this.readPaused = true;
+    this.pauseSocket();
+  }
+
+  resumeReading(): void {
+    this.readPaused = false;
+    if (!this.pipelinePaused) this.socket.resume();
+  }
+
+  private pauseSocket(): void {
+    this.socket.pause();
+  }
+
+  // ---------------------------------------------------------------- timers
+  onTimer(kind: number): void {
+    this.timer = null;
+    if (this.closed) return;
+    if (kind === T_IDLE && this.current === null && this.parsing === null) {
+      this.hcm.stats[HCM.downstream_cx_idle_timeout]++;
+      this.destroy();
+    } else if (kind === T_HEADERS && this.parsing === null && this.current === null) {
+      this.hcm.stats[HCM.downstream_rq_header_timeout]++;
+      this.errorReply(408, 'request header timeout');
+    }
+  }
+
+  private armIdle(): void {
+    this.cancelTimer();
+    const ms = this.hcm.cfg.idleTimeoutMs;
+    if (ms > 0) this.timer = this.hcm.services.timers.schedule(ms, this, T_IDLE);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) {
+      this.timer.cancel();
+      this.timer = null;
+    }
+  }
+
+  // ---------------------------------------------------------------- parser callbacks
+  onHead(_s: number, method: string, target: string, versionMinor: number, headers: string[], flags: number, contentLength: number): void {
+    this.cancelTimer();
+    const ex = new H1ServerExchange(this.hcm, this);
+    this.requests++;
+    ex.method = method;
+    ex.protocol = (versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1') as Protocol;
+    let path = target;
+    let authority = '';
+    if (target.charCodeAt(0) !== 47 /* / */ && target !== '*') {
+      // absolute-form (RFC 9112 3.2.2): the authority comes from the target.
+      const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)([^#]*)/.exec(target);
+      if (m) {
+        authority = m[1];
+        path = m[2] === '' ? '/' : m[2].charCodeAt(0) === 63 /* ? */ ? `/${m[2]}` : m[2];
+      }
+    }
+    // Move Host out of the header list; a second Host is a protocol error.
+    let hosts = 0;
+    let w = 0;
+    for (let r = 0; r < headers.length; r += 2) {
+      if (headers[r] === 'host') {
+        hosts++;
+        if (authority === '') authority = headers[r + 1];
+        continue;
+      }
+      if (w !== r) {
+        headers[w] = headers[r];
+        headers[w + 1] = headers[r + 1];
+      }
+      w += 2;
+    }
+    headers.length = w;
+    ex.path = path;
+    ex.authority = authority;
+    ex.headers = headers;
+    ex.isTls = this.hcm.isTls;
+    ex.scheme = this.hcm.isTls ? 'https' : 'http';
+    ex.remoteAddress = this.remoteAddress;
+    ex.localAddress = this.localAddress;
+    ex.connectionId = this.connectionId;
+    ex.requestContentLength = flags & H1_CHUNKED ? -1 : contentLength > 0 ? contentLength : 0;
+    if (ex.requestContentLength === 0) ex.requestComplete = true;
+    this.keepAlive = this.keepAlive && (flags & H1_KEEP_ALIVE) !== 0;
+    if (this.hcm.services.state.draining) this.keepAlive = false;
+    this.parsing = ex;
+    if (this.current === null) this.current = ex;
+    if (hosts > 1) {
+      this.protocolError(ex, 400, 'Bad Request', 'http1.codec_error');
+      return;
+    }
+    if (flags & H1_UPGRADE) {
+      // Upgrades (WebSocket, CONNECT) are not proxied: Envoy without upgrade_configs answers 403.
+      this.hcm.stats[HCM.downstream_rq_ws_on_non_ws_route]++;
+      ex.localReply(403, '', 0, 'upgrade_failed');
+      this.keepAlive = false;
+      return;
+    }
+    if (flags & H1_EXPECT_CONTINUE && ex.protocol === 'HTTP/1.1') this.socket.write(CONTINUE, 'latin1');
+    ex.start();
+  }
+
+  onBody(chunk: Buffer): void {
+    const ex = this.parsing;
+    if (ex !== null) ex.onRequestData(chunk, false);
+  }
+
+  onMessageComplete(): void {
+    const ex = this.parsing;
+    this.parsing = null;
+    if (ex !== null && !ex.requestComplete) ex.onRequestData(EMPTY, true);
+    if (this.current !== null && !this.current.finished) {
+      // The response is still going: hold further pipelined requests.
+      this.parser.pause();
+      this.pipelinePaused = true;
+    }
+  }
+
+  onError(code: H1ErrorCode, _message: string): void {
+    this.hcm.stats[HCM.downstream_cx_protocol_error]++;
+    const status = code === 'HPE_HEADER_OVERFLOW' || code === 'HPE_TOO_MANY_HEADERS' ? 431 : code === 'HPE_INVALID_TRANSFER_ENCODING' ? 501 : 400;
+    const ex = this.parsing;
+    this.parsing = null;
+    if (ex !== null && this.current === ex) this.protocolError(ex, status, '', 'http1.codec_error');
+    else if (this.current === null) this.errorReply(status, '');
+    else {
+      this.keepAlive = false;
+    }
+  }
+
+  /** Answers a request whose head or body broke the protocol, then closes. */
+  private protocolError(ex: H1ServerExchange, status: number, body: string, details: string): void {
+    this.keepAlive = false;
+    ex.localReply(status, body, 0, details);
+  }
+
+  /** A protocol error with no request to attach it to: write a bare reply and close. */
+  private errorReply(status: number, body: string): void {
+    this.keepAlive = false;
+    const ex = new H1ServerExchange(this.hcm, this);
+    ex.method = 'GET';
+    ex.path = '/';
+    ex.authority = '-';
+    ex.remoteAddress = this.remoteAddress;
+    this.current = ex;
+    this.hcm.stats[HCM.downstream_rq_total]++;
+    this.hcm.stats[HCM.downstream_rq_active]++;
+    ex.localReply(status, body, 0, 'codec_error');
+  }
+
+  // ---------------------------------------------------------------- response completion
+  responseDone(ex: H1ServerExchange): void {
+    if (this.current !== ex) return;
+    this.current = null;
+    if (!this.keepAlive || this.closed) {
+      // Let the last bytes flush, then close.
+      this.socket.end();
+      return;
+    }
+    if (this.parsing === ex) {
+      // Request still uploading after its response: the rest is read and discarded, then the next
+      // request can start.
+      return;
+    }
+    this.armIdle();
+    if (this.pipelinePaused) {
+      this.pipelinePaused = false;
+      this.parser.resume();
+      const b = this.backlog;
+      this.backlog = null;
+      if (!this.readPaused) this.socket.resume();
+      if (b !== null && b.length > 0) this.feed(b);
+    }
+  }
+
+  get requestCount(): number {
+    return this.requests;
+  }
+}

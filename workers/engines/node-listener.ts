@@ -1,0 +1,287 @@
+// A listener on the HTTP/2-capable engine: accepts on the socket the admin thread bound (shared by all
+// workers), counts and limits connections, terminates TLS (SNI picks the filter chain, ALPN offers what
+// the chain configures), and hands each connection to the HTTP/1.1 codec or to node:http2 — by codec
+// type, ALPN, or for AUTO on cleartext by sniffing the HTTP/2 connection preface.
+import net from 'node:net';
+import tls from 'node:tls';
+import http2 from 'node:http2';
+import type { HcmRuntime } from '../../core/http/hcm.js';
+import { HCM, HCM_H, LISTENER, LISTENER_TLS_BASE, LISTENER_TLS_LIST } from '../../core/stats/defs.js';
+import { H1ServerConn } from './h1-server.js';
+import { h2ServerOptions, handleH2Stream } from './h2-server.js';
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** One filter chain as the listener runs it. */
+export interface ChainRuntime {
+  hcm: HcmRuntime;
+  serverNames: readonly string[];
+  secureContext: tls.SecureContext | null;
+  alpn: readonly string[];
+  requireClientCert: boolean;
+}
+
+export interface ConnectionGate {
+  /** May another connection be accepted on this listener (runtime limits)? */
+  admit(): boolean;
+  release(): void;
+}
+
+let nextConnectionId = 1;
+
+function tlsStat(name: string): number {
+  return LISTENER_TLS_BASE + LISTENER_TLS_LIST.findIndex(([n]) => n === name);
+}
+
+interface ChainState {
+  h2: http2.Http2Server | null;
+  sessions: Set<http2.ServerHttp2Session>;
+}
+
+export class NodeListener {
+  private server: net.Server;
+  private readonly h1 = new Set<H1ServerConn>();
+  private readonly state = new Map<ChainRuntime, ChainState>();
+  private closed = false;
+  readonly isTls: boolean;
+
+  constructor(
+    private chains: ChainRuntime[],
+    /** This worker's row of the listener block. */
+    private readonly stats: Float64Array,
+    private readonly gate: ConnectionGate,
+    private readonly localAddress: string,
+  ) {
+    this.isTls = chains.some((c) => c.secureContext !== null);
+    if (this.isTls) {
+      const needCert = chains.some((c) => c.requireClientCert);
+      const s = tls.createServer({
+        SNICallback: (name, cb) => {
+          const c = this.pickChain(name);
+          cb(null, c?.secureContext ?? undefined);
+        },
+        ALPNCallback: ({ servername, protocols }) => {
+          const c = this.pickChain(servername);
+          if (!c) return undefined;
+          for (const p of c.alpn) if (protocols.includes(p)) return p;
+          return undefined;
+        },
+        requestCert: needCert,
+        rejectUnauthorized: false,
+        // The default context (no SNI) is the first chain's.
+        ...(chains[0]?.secureContext ? { secureContext: chains[0].secureContext } : {}),
+      });
+      s.on('connection', (sock: net.Socket) => this.onTcp(sock));
+      s.on('secureConnection', (sock: tls.TLSSocket) => this.onSecure(sock));
+      s.on('tlsClientError', (_e: Error, sock: tls.TLSSocket) => {
+        this.stats[tlsStat('ssl.connection_error')]++;
+        sock.destroy();
+      });
+      this.server = s;
+    } else {
+      this.server = net.createServer((sock) => {
+        if (this.onTcp(sock)) this.onPlain(sock);
+      });
+    }
+    this.server.on('error', () => {});
+  }
+
+  /** Starts accepting on a socket bound by the admin thread (shared by every worker). */
+  listenFd(fd: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ fd }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Replaces the chains after a reload; open connections keep the HCM they started with. */
+  setChains(chains: ChainRuntime[]): void {
+    this.chains = chains;
+  }
+
+  /** Stops accepting; with `drain`, in-flight requests finish and connections close after them. */
+  close(drain: boolean): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.server.close();
+    }
+    if (drain) {
+      for (const c of this.h1) c.keepAlive = false;
+      for (const st of this.state.values()) for (const s of st.sessions) s.close();
+    }
+  }
+
+  /** Closes every connection now. */
+  destroyAll(): void {
+    for (const c of this.h1) c.destroy();
+    for (const st of this.state.values()) for (const s of st.sessions) s.destroy();
+  }
+
+  get connections(): number {
+    let n = this.h1.size;
+    for (const st of this.state.values()) n += st.sessions.size;
+    return n;
+  }
+
+  private pickChain(serverName: string | undefined | false): ChainRuntime | null {
+    const chains = this.chains;
+    if (serverName) {
+      const name = serverName.toLowerCase();
+      for (const c of chains) if (c.serverNames.includes(name)) return c;
+      // Wildcards: longest suffix first, as Envoy's server_names matching.
+      let best: ChainRuntime | null = null;
+      let bestLen = -1;
+      for (const c of chains) {
+        for (const n of c.serverNames) {
+          if (n.startsWith('*.') && name.endsWith(n.slice(1)) && n.length > bestLen) {
+            best = c;
+            bestLen = n.length;
+          }
+        }
+      }
+      if (best) return best;
+    }
+    for (const c of chains) if (c.serverNames.length === 0) return c;
+    return null;
+  }
+
+  /** Accounting and limits at accept time; false if the connection was refused. */
+  private onTcp(sock: net.Socket): boolean {
+    const st = this.stats;
+    st[LISTENER.downstream_cx_total]++;
+    if (this.closed || !this.gate.admit()) {
+      st[LISTENER.downstream_cx_overflow]++;
+      sock.destroy();
+      return false;
+    }
+    st[LISTENER.downstream_cx_active]++;
+    sock.once('close', () => {
+      st[LISTENER.downstream_cx_active]--;
+      st[LISTENER.downstream_cx_destroy]++;
+      this.gate.release();
+    });
+    sock.on('error', () => {});
+    return true;
+  }
+
+  private onPlain(sock: net.Socket): void {
+    const chain = this.pickChain(undefined);
+    if (chain === null) {
+      this.stats[LISTENER.no_filter_chain_match]++;
+      sock.destroy();
+      return;
+    }
+    const codec = chain.hcm.cfg.codec;
+    if (codec === 'HTTP1') this.startH1(chain, sock);
+    else if (codec === 'HTTP2') this.startH2(chain, sock);
+    else this.sniff(chain, sock);
+  }
+
+  private onSecure(sock: tls.TLSSocket): void {
+    if (sock.destroyed) return;
+    this.stats[tlsStat('ssl.handshake')]++;
+    const v = sock.getProtocol();
+    const vi = v ? tlsStat(`ssl.versions.${v}`) : -1;
+    if (vi >= LISTENER_TLS_BASE) this.stats[vi]++;
+    const chain = this.pickChain((sock as tls.TLSSocket & { servername?: string }).servername);
+    if (chain === null) {
+      this.stats[LISTENER.no_filter_chain_match]++;
+      sock.destroy();
+      return;
+    }
+    if (chain.requireClientCert) {
+      const cert = sock.getPeerCertificate();
+      if (!cert || Object.keys(cert).length === 0) {
+        this.stats[tlsStat('ssl.fail_verify_no_cert')]++;
+        sock.destroy();
+        return;
+      }
+      if (!sock.authorized) {
+        this.stats[tlsStat('ssl.fail_verify_error')]++;
+        sock.destroy();
+        return;
+      }
+    }
+    const codec = chain.hcm.cfg.codec;
+    const alpn = sock.alpnProtocol;
+    if (codec === 'HTTP1') this.startH1(chain, sock);
+    else if (codec === 'HTTP2' || alpn === 'h2') this.startH2(chain, sock);
+    else if (alpn === 'http/1.1') this.startH1(chain, sock);
+    else this.sniff(chain, sock);
+  }
+
+  /** AUTO without ALPN: the HTTP/2 preface decides. */
+  private sniff(chain: ChainRuntime, sock: net.Socket): void {
+    let buf: Buffer | null = null;
+    const onData = (d: Buffer): void => {
+      buf = buf === null ? d : Buffer.concat([buf, d]);
+      const n = Math.min(buf.length, PREFACE.length);
+      const isH2 = buf.subarray(0, n).equals(PREFACE.subarray(0, n));
+      if (isH2 && buf.length < PREFACE.length) return; // wait for the whole preface
+      sock.off('data', onData);
+      sock.pause();
+      sock.unshift(buf);
+      if (isH2) this.startH2(chain, sock);
+      else {
+        this.startH1(chain, sock);
+        sock.resume();
+      }
+    };
+    sock.on('data', onData);
+  }
+
+  private countCx(hcm: HcmRuntime, sock: net.Socket, h2: boolean): void {
+    const s = hcm.stats;
+    s[HCM.downstream_cx_total]++;
+    s[HCM.downstream_cx_active]++;
+    s[h2 ? HCM.downstream_cx_http2_total : HCM.downstream_cx_http1_total]++;
+    s[h2 ? HCM.downstream_cx_http2_active : HCM.downstream_cx_http1_active]++;
+    if (this.isTls) {
+      s[HCM.downstream_cx_ssl_total]++;
+      s[HCM.downstream_cx_ssl_active]++;
+    }
+    const start = hcm.services.clock.now();
+    sock.once('close', () => {
+      s[HCM.downstream_cx_active]--;
+      s[h2 ? HCM.downstream_cx_http2_active : HCM.downstream_cx_http1_active]--;
+      if (this.isTls) s[HCM.downstream_cx_ssl_active]--;
+      s[HCM.downstream_cx_destroy]++;
+      hcm.hist.record(HCM_H.downstream_cx_length_ms, hcm.services.clock.now() - start);
+    });
+  }
+
+  private startH1(chain: ChainRuntime, sock: net.Socket): void {
+    const hcm = chain.hcm;
+    this.countCx(hcm, sock, false);
+    const remote = `${sock.remoteAddress}:${sock.remotePort}`;
+    const conn = new H1ServerConn(hcm, sock, remote, this.localAddress, nextConnectionId++, (c) => this.h1.delete(c));
+    this.h1.add(conn);
+  }
+
+  private startH2(chain: ChainRuntime, sock: net.Socket): void {
+    let st = this.state.get(chain);
+    if (!st) {
+      st = { h2: null, sessions: new Set() };
+      this.state.set(chain, st);
+    }
+    if (st.h2 === null) {
+      const srv = http2.createServer(h2ServerOptions(chain.hcm));
+      const state = st;
+      srv.on('session', (session: http2.ServerHttp2Session) => {
+        state.sessions.add(session);
+        session.on('close', () => state.sessions.delete(session));
+        session.on('error', () => {});
+        const s = session.socket;
+        const remote = `${s?.remoteAddress}:${s?.remotePort}`;
+        const id = nextConnectionId++;
+        session.on('stream', (stream, headers, flags) => handleH2Stream(chain.hcm, stream, headers, flags, remote, this.localAddress, id));
+      });
+      st.h2 = srv;
+    }
+    this.countCx(chain.hcm, sock, true);
+    st.h2.emit('connection', sock);
+  }
+}

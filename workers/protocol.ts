@@ -1,0 +1,66 @@
+// Messages between the admin (main) thread and the workers. Everything is structured-cloneable;
+// SharedArrayBuffers inside stats descriptors are shared, not copied.
+import type { MessagePort } from 'node:worker_threads';
+import type { Snapshot } from '../core/config/types.js';
+import type { HostSpec } from '../core/cluster/host.js';
+import type { StatsLayout } from '../core/stats/registry.js';
+import type { BlockDescriptor } from '../core/stats/block.js';
+
+/** TLS material of one filter chain, resolved by the admin thread. */
+export interface ChainTls {
+  readonly certChainPem: string;
+  readonly privateKeyPem: string;
+  readonly passphrase: string;
+  readonly caPem: string;
+  /** Private files holding the same PEM, for uWebSockets.js (which reads keys only from files). */
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** Further certificates of the chain (several tls_certificates). */
+  readonly extra: readonly { readonly certChainPem: string; readonly privateKeyPem: string; readonly passphrase: string }[];
+}
+
+export interface ListenerPlan {
+  readonly name: string;
+  readonly engine: 'uws' | 'node';
+  /** Shared bound socket (node engine); -1 for uWS (each worker binds with SO_REUSEPORT). */
+  readonly fd: number;
+  /** One entry per filter chain, in config order; null for plaintext chains. */
+  readonly tls: readonly (ChainTls | null)[];
+  /** Connection limit from the runtime (0 = none). */
+  readonly connectionLimit: number;
+  /** Open connections of this listener over all workers (Int32Array[0], Atomics). */
+  readonly counter: SharedArrayBuffer;
+}
+
+export interface ConfigPush {
+  readonly version: number;
+  readonly snapshot: Snapshot;
+  readonly stats: StatsLayout;
+  readonly listeners: readonly ListenerPlan[];
+  readonly membership: Readonly<Record<string, readonly HostSpec[]>>;
+  /** Global downstream connection limit (overload.global_downstream_max_connections; 0 = none). */
+  readonly globalConnectionLimit: number;
+  /** Shared counter of open downstream connections across workers (Int32Array over this). */
+  readonly globalConnections: SharedArrayBuffer;
+}
+
+export type ToWorker =
+  | { readonly type: 'config'; readonly push: ConfigPush }
+  | { readonly type: 'membership'; readonly cluster: string; readonly hosts: readonly HostSpec[]; readonly pages: readonly BlockDescriptor[] }
+  | { readonly type: 'health'; readonly failed: boolean }
+  | { readonly type: 'drain'; readonly graceful: boolean }
+  | { readonly type: 'stop'; readonly deadlineMs: number };
+
+export type FromWorker =
+  | { readonly type: 'applied'; readonly worker: number; readonly version: number; readonly errors: readonly string[] }
+  | { readonly type: 'log'; readonly worker: number; readonly level: string; readonly text: string }
+  | { readonly type: 'stopped'; readonly worker: number };
+
+export interface WorkerTask {
+  readonly worker: number;
+  readonly rows: number;
+  readonly port: MessagePort;
+  readonly logLevel: string;
+  readonly hostname: string;
+}

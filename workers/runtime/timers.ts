@@ -1,0 +1,117 @@
+// The worker's timer service: one native timer per thread instead of one per request. Timers of the same
+// duration expire in the order they were set, so each duration gets a FIFO queue and only queue heads
+// are ever inspected; cancelled entries are skipped lazily and compacted in bulk.
+import type { TimerHandle, TimerTarget, Timers } from '../../core/http/contracts.js';
+
+class Entry implements TimerHandle {
+  cancelled = false;
+  constructor(
+    readonly deadline: number,
+    readonly target: TimerTarget,
+    readonly kind: number,
+    readonly queue: Queue,
+  ) {}
+
+  cancel(): void {
+    if (!this.cancelled) {
+      this.cancelled = true;
+      this.queue.dead++;
+    }
+  }
+}
+
+class Queue {
+  items: Entry[] = [];
+  head = 0;
+  dead = 0;
+  constructor(readonly ms: number) {}
+
+  get live(): number {
+    return this.items.length - this.head - this.dead;
+  }
+
+  compact(): void {
+    const keep: Entry[] = [];
+    for (let i = this.head; i < this.items.length; i++) if (!this.items[i].cancelled) keep.push(this.items[i]);
+    this.items = keep;
+    this.head = 0;
+    this.dead = 0;
+  }
+}
+
+export class TimerWheel implements Timers {
+  private readonly queues = new Map<number, Queue>();
+  private armedAt = Infinity;
+  private handle: ReturnType<typeof setTimeout> | null = null;
+  private readonly onTickBound = () => this.onTick();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  schedule(ms: number, target: TimerTarget, kind: number): TimerHandle {
+    const d = Math.max(0, Math.round(ms));
+    let q = this.queues.get(d);
+    if (!q) {
+      q = new Queue(d);
+      this.queues.set(d, q);
+    }
+    const e = new Entry(this.now() + d, target, kind, q);
+    q.items.push(e);
+    if (q.dead > 1024 && q.dead > q.live) q.compact();
+    if (e.deadline < this.armedAt) this.arm(e.deadline);
+    return e;
+  }
+
+  /** Number of live timers (tests). */
+  get size(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.live;
+    return n;
+  }
+
+  private arm(deadline: number): void {
+    if (this.handle !== null) clearTimeout(this.handle);
+    this.armedAt = deadline;
+    const delay = Math.max(0, deadline - this.now());
+    this.handle = setTimeout(this.onTickBound, Math.ceil(delay));
+    // A pending timer must not keep a draining worker alive.
+    (this.handle as { unref?: () => void }).unref?.();
+  }
+
+  private onTick(): void {
+    this.handle = null;
+    this.armedAt = Infinity;
+    const now = this.now() + 0.5;
+    let next = Infinity;
+    for (const [ms, q] of this.queues) {
+      while (q.head < q.items.length) {
+        const e = q.items[q.head];
+        if (e.cancelled) {
+          q.head++;
+          q.dead--;
+          continue;
+        }
+        if (e.deadline > now) break;
+        q.head++;
+        e.cancelled = true; // fired: a later cancel() is a no-op
+        try {
+          e.target.onTimer(e.kind);
+        } catch (err) {
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      }
+      if (q.head >= q.items.length) {
+        this.queues.delete(ms);
+      } else {
+        if (q.head > 1024) {
+          q.items = q.items.slice(q.head);
+          q.head = 0;
+        }
+        const h = q.items[q.head];
+        if (h.deadline < next) next = h.deadline;
+      }
+    }
+    if (next < Infinity && next < this.armedAt) this.arm(next);
+  }
+}

@@ -1,0 +1,347 @@
+// HTTP/1.1 upstream connections over raw sockets: keep-alive, one request at a time per connection,
+// our own strict parser for responses. The request head (and a small body) leave in one write; the
+// common "whole response in one read" case reaches the client as one head + one final body call.
+import net from 'node:net';
+import tls from 'node:tls';
+import { PoolBase, type PoolConnection } from '../../core/upstream/pool-base.js';
+import type { ClusterRuntime } from '../../core/cluster/runtime.js';
+import type { Host } from '../../core/cluster/host.js';
+import { ResetReason, type Clock, type TimerHandle, type TimerTarget, type Timers, type UpstreamCallbacks, type UpstreamStream } from '../../core/http/contracts.js';
+import { H1Parser, H1_INTERIM, H1_KEEP_ALIVE, H1_UPGRADE, type H1Handler } from '../../core/http/h1/parser.js';
+import { CLUSTER } from '../../core/stats/defs.js';
+import { connectFailureReason, type UpstreamTlsOptions } from './connect.js';
+
+const EMPTY = Buffer.alloc(0);
+const T_CONNECT = 0;
+const T_IDLE = 1;
+
+class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
+  capacity = 1;
+  active = 0;
+  ready = false;
+  draining = false;
+  served = 0;
+  connectStart = 0;
+  connectedAt = 0;
+  readonly parser: H1Parser;
+  socket: net.Socket;
+  cb: UpstreamCallbacks | null = null;
+  /** Last body slice seen in this execute(): delivered with endStream when the message ends here. */
+  private held: Buffer | null = null;
+  private chunked = false;
+  private requestEnded = false;
+  private responseEnded = false;
+  private gotResponseBytes = false;
+  private keepAlive = true;
+  private closing = false;
+  private timer: TimerHandle | null = null;
+  private rxBytes = 0;
+
+  constructor(
+    readonly pool: H1Pool,
+    host: Host,
+    tlsOpts: UpstreamTlsOptions | null,
+  ) {
+    this.parser = new H1Parser('response', this, { maxHeaderBytes: 60 * 1024, maxHeaders: 100 });
+    const opts = { host: host.address, port: host.port, noDelay: true };
+    this.socket = tlsOpts ? tls.connect({ ...opts, ...tlsOpts.forHost(host) }) : net.connect(opts);
+    this.socket.setNoDelay(true);
+    this.timer = pool.timers.schedule(pool.cluster.cfg.connectTimeoutMs, this, T_CONNECT);
+    this.socket.once(tlsOpts ? 'secureConnect' : 'connect', () => this.onConnect());
+    this.socket.on('data', (d: Buffer) => this.onData(d));
+    this.socket.on('drain', () => this.cb?.onUpstreamWritable());
+    this.socket.on('error', (e: NodeJS.ErrnoException) => this.onSocketError(e));
+    this.socket.on('close', () => this.onClose());
+    this.socket.on('end', () => this.onEnd());
+  }
+
+  onTimer(kind: number): void {
+    this.timer = null;
+    if (kind === T_CONNECT && !this.ready) {
+      this.closing = true;
+      this.socket.destroy();
+      this.pool.failConnect(this, true, '');
+    } else if (kind === T_IDLE && this.active === 0 && this.ready) {
+      this.pool.cluster.stats[CLUSTER.upstream_cx_idle_timeout]++;
+      this.close();
+    }
+  }
+
+  private onConnect(): void {
+    if (this.closing) return;
+    this.cancelTimer();
+    this.pool.ready(this);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) {
+      this.timer.cancel();
+      this.timer = null;
+    }
+  }
+
+  /** Starts one request on this (idle, ready) connection. */
+  start(cb: UpstreamCallbacks): void {
+    this.cancelTimer();
+    this.cb = cb;
+    this.held = null;
+    this.requestEnded = false;
+    this.responseEnded = false;
+    this.gotResponseBytes = false;
+    this.keepAlive = true;
+    const cl = cb.requestContentLength;
+    const noBody = cl === 0 || (cb.requestComplete && cl < 0 && false);
+    let head = cb.upstreamMethod + ' ' + cb.upstreamPath + ' HTTP/1.1\r\nhost: ' + cb.upstreamAuthority + '\r\n';
+    const h = cb.upstreamHeaders;
+    for (let i = 0; i < h.length; i += 2) head += h[i] + ': ' + h[i + 1] + '\r\n';
+    this.chunked = false;
+    if (cl > 0) head += 'content-length: ' + cl + '\r\n';
+    else if (cl < 0) {
+      head += 'transfer-encoding: chunked\r\n';
+      this.chunked = true;
+    }
+    head += '\r\n';
+    if (cb.upstreamMethod === 'HEAD') this.parser.expectNoBody();
+    const s = this.socket;
+    s.cork();
+    s.write(head, 'latin1');
+    if (noBody) this.requestEnded = true;
+    this.pool.txBytes(head.length);
+    cb.onUpstreamStream(this, 0);
+    s.uncork();
+  }
+
+  // ---- UpstreamStream (request body, flow control)
+  write(chunk: Uint8Array, endStream: boolean): boolean {
+    if (this.cb === null || this.requestEnded) return true;
+    const s = this.socket;
+    let ok = true;
+    if (this.chunked) {
+      if (chunk.length > 0) {
+        s.write(chunk.length.toString(16) + '\r\n', 'latin1');
+        s.write(chunk);
+        ok = s.write('\r\n', 'latin1');
+      }
+      if (endStream) ok = s.write('0\r\n\r\n', 'latin1');
+    } else if (chunk.length > 0) ok = s.write(chunk);
+    this.pool.txBytes(chunk.length);
+    if (endStream) {
+      this.requestEnded = true;
+      if (this.responseEnded) this.finishExchange();
+    }
+    return ok;
+  }
+
+  pauseResponse(): void {
+    this.socket.pause();
+  }
+
+  resumeResponse(): void {
+    this.socket.resume();
+  }
+
+  reset(): void {
+    // The client gave up: the connection is in an unknown state, close it.
+    if (this.cb === null) return;
+    this.cb = null;
+    this.pool.streamFinished(this);
+    this.close();
+  }
+
+  // ---- socket events
+  private onData(d: Buffer): void {
+    this.rxBytes += d.length;
+    this.pool.rxBytes(d.length);
+    if (this.cb === null) {
+      // Bytes with no request outstanding: protocol violation by the upstream.
+      this.pool.cluster.stats[CLUSTER.upstream_cx_protocol_error]++;
+      this.close();
+      return;
+    }
+    this.gotResponseBytes = true;
+    const n = this.parser.execute(d);
+    if (this.held !== null && this.cb !== null) {
+      const c = this.held;
+      this.held = null;
+      this.cb.onUpstreamData(c, false);
+    }
+    if (n < 0 && !this.closing) this.close();
+  }
+
+  private onEnd(): void {
+    if (this.cb !== null && this.gotResponseBytes) {
+      this.parser.finish();
+      if (this.held !== null && this.cb !== null) {
+        const c = this.held;
+        this.held = null;
+        this.cb.onUpstreamData(c, false);
+      }
+    }
+  }
+
+  private onSocketError(e: NodeJS.ErrnoException): void {
+    if (!this.ready && !this.closing) {
+      this.closing = true;
+      this.cancelTimer();
+      this.pool.failConnect(this, false, connectFailureReason(e));
+      return;
+    }
+    this.lastError = e;
+  }
+
+  private lastError: NodeJS.ErrnoException | null = null;
+
+  private onClose(): void {
+    this.cancelTimer();
+    if (!this.ready) {
+      if (!this.closing) {
+        this.closing = true;
+        this.pool.failConnect(this, false, this.lastError ? connectFailureReason(this.lastError) : 'connection closed');
+      }
+      return;
+    }
+    const cb = this.cb;
+    this.cb = null;
+    const remote = !this.closing;
+    if (cb !== null) {
+      if (!this.gotResponseBytes && this.served > 1 && cb.requestContentLength === 0) {
+        // A reused connection the upstream had closed while idle: the request never reached it.
+        this.pool.redispatch(this, cb);
+      } else {
+        this.pool.streamLost(this);
+        cb.onUpstreamError(this.gotResponseBytes ? ResetReason.ConnectionTermination : ResetReason.ConnectionTermination, '');
+      }
+    }
+    this.pool.connClosed(this, remote);
+  }
+
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  // ---- H1Handler (response parsing)
+  onHead(status: number, _m: string, _t: string, _v: number, headers: string[], flags: number, contentLength: number): void {
+    const cb = this.cb;
+    if (cb === null) return;
+    if (flags & H1_INTERIM) return; // 100 Continue and friends are not forwarded
+    if (flags & H1_UPGRADE) {
+      this.keepAlive = false;
+    }
+    this.keepAlive = (flags & H1_KEEP_ALIVE) !== 0;
+    cb.onUpstreamHeaders(status, headers, contentLength, false);
+  }
+
+  onBody(chunk: Buffer): void {
+    const cb = this.cb;
+    if (cb === null) return;
+    if (this.held !== null) cb.onUpstreamData(this.held, false);
+    this.held = chunk;
+  }
+
+  onMessageComplete(trailers: string[] | null): void {
+    const cb = this.cb;
+    if (cb === null) return;
+    const held = this.held;
+    this.held = null;
+    this.responseEnded = true;
+    // Completing the exchange may start the next request on this connection synchronously, so the
+    // connection's state is settled first.
+    if (this.requestEnded) this.finishExchange();
+    else {
+      // Response done before the request body: the connection cannot be reused.
+      this.keepAlive = false;
+      this.finishExchange();
+    }
+    if (trailers !== null && trailers.length > 0) {
+      if (held !== null) cb.onUpstreamData(held, false);
+      cb.onUpstreamTrailers(trailers);
+    } else cb.onUpstreamData(held ?? EMPTY, true);
+  }
+
+  onError(): void {
+    const cb = this.cb;
+    this.cb = null;
+    this.pool.cluster.stats[CLUSTER.upstream_cx_protocol_error]++;
+    if (cb !== null) {
+      this.pool.streamLost(this);
+      cb.onUpstreamError(ResetReason.ProtocolError, '');
+    }
+    this.close();
+  }
+
+  private finishExchange(): void {
+    if (this.cb === null) return;
+    this.cb = null;
+    const reusable = this.keepAlive && this.requestEnded && !this.draining;
+    if (!reusable) this.draining = true;
+    this.pool.streamFinished(this);
+    if (reusable && this.ready && !this.closing && this.active === 0) {
+      const idle = this.pool.cluster.cfg.upstreamIdleTimeoutMs;
+      if (idle > 0 && this.cb === null) this.timer = this.pool.timers.schedule(idle, this, T_IDLE);
+    }
+  }
+}
+
+export class H1Pool extends PoolBase<H1Conn> {
+  constructor(
+    cluster: ClusterRuntime,
+    host: Host,
+    clock: Clock,
+    readonly timers: Timers,
+    private readonly tlsOpts: UpstreamTlsOptions | null,
+  ) {
+    super(cluster, host, clock);
+  }
+
+  protected openConnection(): H1Conn {
+    return new H1Conn(this, this.host, this.tlsOpts);
+  }
+
+  protected startStream(c: H1Conn, cb: UpstreamCallbacks): void {
+    c.start(cb);
+  }
+
+  protected closeConnection(c: H1Conn): void {
+    c.close();
+  }
+
+  ready(c: H1Conn): void {
+    this.connected(c);
+  }
+
+  failConnect(c: H1Conn, timeout: boolean, reason: string): void {
+    this.connectFailed(c, timeout, reason);
+  }
+
+  streamFinished(c: H1Conn): void {
+    this.streamDone(c);
+  }
+
+  /** The stream died with its connection (reported to the exchange by the caller). */
+  streamLost(c: H1Conn): void {
+    void c;
+  }
+
+  connClosed(c: H1Conn, remote: boolean): void {
+    this.closed(c, remote);
+  }
+
+  /** Sends a request again on another connection (its first one was dead before it got there). */
+  redispatch(c: H1Conn, cb: UpstreamCallbacks): void {
+    this.stats[CLUSTER.upstream_cx_close_notify]++;
+    // Free the slot on the dead connection without counting a lost request, then queue afresh.
+    this.closed(c, true);
+    this.stats[CLUSTER.upstream_rq_total]--;
+    this.newStream(cb);
+  }
+
+  txBytes(n: number): void {
+    this.stats[CLUSTER.upstream_cx_tx_bytes_total] += n;
+  }
+
+  rxBytes(n: number): void {
+    this.stats[CLUSTER.upstream_cx_rx_bytes_total] += n;
+  }
+}

@@ -1,0 +1,318 @@
+// Everything one worker thread runs: its clusters (host sets, load balancers, pools), its HTTP
+// connection managers, its listeners on both engines, its timers and stats rows. A config push builds
+// new clusters and HCMs beside the old ones; in-flight requests keep theirs, new requests get the new.
+import tls from 'node:tls';
+import { randomUUID } from 'node:crypto';
+import type { ClusterConfig, FilterChain, ListenerConfig, Snapshot } from '../core/config/types.js';
+import { ClusterRuntime, HostStats } from '../core/cluster/runtime.js';
+import type { Host, HostSpec } from '../core/cluster/host.js';
+import { HcmRuntime, type AccessLogger, type WorkerServices } from '../core/http/hcm.js';
+import { StatBlock, type BlockDescriptor } from '../core/stats/block.js';
+import { HistogramWriter, type HistogramBlockDescriptor } from '../core/stats/histograms.js';
+import { KEYS } from '../core/stats/registry.js';
+import { compileFormat } from '../core/access-log/format.js';
+import type { AccessLogRecord } from '../core/access-log/record.js';
+import type { UpstreamPool } from '../core/http/contracts.js';
+import { TimerWheel } from './runtime/timers.js';
+import { SystemClock } from './runtime/clock.js';
+import { H1Pool } from './upstream/h1-pool.js';
+import { H2Pool } from './upstream/h2-pool.js';
+import type { UpstreamTlsOptions } from './upstream/connect.js';
+import { UwsListener } from './engines/uws.js';
+import { NodeListener, type ChainRuntime, type ConnectionGate } from './engines/node-listener.js';
+import { AccessLogSink } from './access-log/file-sink.js';
+import type { ChainTls, ConfigPush, ListenerPlan } from './protocol.js';
+import { CODEC } from '../core/stats/defs.js';
+
+type Listener = { kind: 'uws'; l: UwsListener } | { kind: 'node'; l: NodeListener };
+
+export class WorkerRuntime {
+  readonly timers = new TimerWheel();
+  readonly clock = new SystemClock();
+  readonly state = { draining: false, healthCheckFailed: false };
+  private clusters = new Map<string, ClusterRuntime>();
+  private readonly blocks = new Map<string, StatBlock>();
+  private readonly histWriters = new Map<string, HistogramWriter>();
+  readonly hostStats: HostStats;
+  private readonly listeners = new Map<string, Listener>();
+  private readonly sinks = new Map<string, AccessLogSink>();
+  private codecStats: Float64Array = new Float64Array(64);
+  readonly services: WorkerServices;
+  private version = 0;
+
+  constructor(
+    readonly worker: number,
+    readonly rows: number,
+    private readonly hostname: string,
+    private readonly log: (level: string, text: string) => void,
+  ) {
+    this.hostStats = new HostStats(worker);
+    const self = this;
+    this.services = {
+      workerIndex: worker,
+      timers: this.timers,
+      clock: this.clock,
+      random: Math.random,
+      get codecStats() {
+        return self.codecStats;
+      },
+      hostStats: this.hostStats,
+      cluster: (name) => this.clusters.get(name),
+      state: this.state,
+      uuid: randomUUID,
+      onError: (e) => {
+        this.log('error', `request failed unexpectedly: ${(e as Error)?.stack ?? String(e)}`);
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- stats mapping
+  private mapBlocks(blocks: readonly BlockDescriptor[], hist: readonly HistogramBlockDescriptor[], pages: readonly BlockDescriptor[]): void {
+    for (const d of blocks) if (!this.blocks.has(d.key)) this.blocks.set(d.key, StatBlock.from(d));
+    for (const h of hist) if (!this.histWriters.has(h.key)) this.histWriters.set(h.key, new HistogramWriter(h, this.worker));
+    this.mapPages(pages);
+    this.codecStats = this.blocks.get('codec')!.row(this.worker);
+  }
+
+  mapPages(pages: readonly BlockDescriptor[]): void {
+    for (let i = this.hostStats.pages; i < pages.length; i++) this.hostStats.addPage(StatBlock.from(pages[i]));
+  }
+
+  private row(key: string): Float64Array {
+    const b = this.blocks.get(key);
+    if (!b) throw new Error(`stat block ${key} was not provided`);
+    return b.row(this.worker);
+  }
+
+  // ---------------------------------------------------------------- config
+  /** Applies a config push; returns errors (listeners that failed to open). */
+  async apply(push: ConfigPush): Promise<string[]> {
+    const s = push.snapshot;
+    this.mapBlocks(push.stats.blocks, push.stats.histograms, push.stats.hostPages);
+    this.version = push.version;
+    const errors: string[] = [];
+
+    // Clusters: unchanged configs keep their runtime (pools, LB state); others are rebuilt.
+    const next = new Map<string, ClusterRuntime>();
+    for (const c of s.clusters) {
+      const old = this.clusters.get(c.name);
+      if (old && JSON.stringify(old.cfg) === JSON.stringify(c)) {
+        next.set(c.name, old);
+        continue;
+      }
+      const rt = this.buildCluster(c);
+      rt.updateHosts(push.membership[c.name] ?? []);
+      next.set(c.name, rt);
+    }
+    for (const [name, old] of this.clusters) {
+      if (next.get(name) !== old) for (const h of old.hostSet.hosts) (h.pool as UpstreamPool | null)?.drain();
+    }
+    this.clusters = next;
+
+    // Listeners.
+    const seen = new Set<string>();
+    for (let i = 0; i < s.listeners.length; i++) {
+      const lc = s.listeners[i];
+      const plan = push.listeners.find((p) => p.name === lc.name);
+      if (!plan) continue;
+      seen.add(lc.name);
+      try {
+        await this.applyListener(lc, plan, s, push);
+      } catch (e) {
+        errors.push(`listener ${lc.name} (${lc.address.address}:${lc.address.port}): ${(e as Error).message}`);
+      }
+    }
+    for (const [name, l] of this.listeners) {
+      if (!seen.has(name)) {
+        if (l.kind === 'uws') l.l.close();
+        else l.l.close(true);
+        this.listeners.delete(name);
+      }
+    }
+    return errors;
+  }
+
+  private buildCluster(c: ClusterConfig): ClusterRuntime {
+    const key = KEYS.cluster(c.altStatName || c.name);
+    const block = this.blocks.get(key)!;
+    const tlsOpts = c.tls ? upstreamTls(c) : null;
+    const factory = (cl: ClusterRuntime, host: Host): UpstreamPool =>
+      c.protocol === 'http2' ? new H2Pool(cl, host, this.clock, this.timers, tlsOpts) : new H1Pool(cl, host, this.clock, this.timers, tlsOpts);
+    return new ClusterRuntime(c, block.row(this.worker), block, this.histWriters.get(key)!, this.hostStats, factory);
+  }
+
+  private buildHcm(fc: FilterChain, l: ListenerConfig, s: Snapshot): HcmRuntime {
+    const key = KEYS.hcm(fc.hcm.statPrefix);
+    const loggers: AccessLogger[] = fc.hcm.accessLogs.map((al) => {
+      const fmt = compileFormat(al, { hostname: this.hostname, getEnv: (n) => process.env[n] });
+      const sink = this.sink(al.path);
+      return { log: (r: AccessLogRecord) => sink.write(fmt.format(r)) };
+    });
+    void s;
+    return new HcmRuntime(fc.hcm, l, fc.tls !== null, this.row(key), this.histWriters.get(key)!, this.services, loggers, fc.hcm.suppressEnvoyHeaders);
+  }
+
+  private sink(path: string): AccessLogSink {
+    let s = this.sinks.get(path);
+    if (!s) {
+      s = new AccessLogSink(path, { onError: (e) => this.log('warning', `access log ${path}: ${e.message}`) });
+      this.sinks.set(path, s);
+    }
+    return s;
+  }
+
+  private async applyListener(lc: ListenerConfig, plan: ListenerPlan, s: Snapshot, push: ConfigPush): Promise<void> {
+    const lrow = this.row(KEYS.listener(lc.statPrefix));
+    const chains = lc.filterChains.map((fc) => this.buildHcm(fc, lc, s));
+    const existing = this.listeners.get(lc.name);
+    if (plan.engine === 'uws') {
+      if (existing?.kind === 'uws') {
+        existing.l.setHcm(chains[0]);
+        return;
+      }
+      if (existing) {
+        existing.l.close(true);
+        this.listeners.delete(lc.name);
+      }
+      const t = plan.tls[0];
+      const ul = new UwsListener(chains[0], t ? { keyFile: t.keyFile, certFile: t.certFile, passphrase: t.passphrase || undefined } : null);
+      const ok = await ul.listen(lc.address.address, lc.address.port);
+      if (!ok) throw new Error(`cannot bind ${lc.address.address}:${lc.address.port} (address in use or not available)`);
+      void lrow;
+      this.listeners.set(lc.name, { kind: 'uws', l: ul });
+      return;
+    }
+    const rts: ChainRuntime[] = lc.filterChains.map((fc, i) => ({
+      hcm: chains[i],
+      serverNames: fc.serverNames,
+      secureContext: plan.tls[i] ? secureContext(plan.tls[i]!, fc) : null,
+      alpn: fc.tls?.common.alpnProtocols ?? [],
+      requireClientCert: fc.tls?.requireClientCertificate ?? false,
+    }));
+    if (existing?.kind === 'node') {
+      existing.l.setChains(rts);
+      return;
+    }
+    if (existing) {
+      existing.l.close();
+      this.listeners.delete(lc.name);
+    }
+    const nl = new NodeListener(rts, lrow, gate(plan, push), `${lc.address.address}:${lc.address.port}`);
+    await nl.listenFd(plan.fd);
+    this.listeners.set(lc.name, { kind: 'node', l: nl });
+  }
+
+  // ---------------------------------------------------------------- membership, health, drain
+  updateMembership(cluster: string, hosts: readonly HostSpec[], pages: readonly BlockDescriptor[]): void {
+    this.mapPages(pages);
+    const c = this.clusters.get(cluster);
+    if (!c) return;
+    const removed = c.updateHosts(hosts);
+    // Hosts that left: their pools finish in-flight requests, then close.
+    for (const h of removed) {
+      const p = h.pool as UpstreamPool | null;
+      if (p && !c.hostSet.get(h.key)) p.drain();
+    }
+  }
+
+  setHealthFailed(failed: boolean): void {
+    this.state.healthCheckFailed = failed;
+    this.state.draining = failed;
+  }
+
+  drainListeners(): void {
+    this.state.draining = true;
+    for (const l of this.listeners.values()) {
+      if (l.kind === 'uws') l.l.close();
+      else l.l.close(true);
+    }
+  }
+
+  /** Stops everything; resolves when no socket is left (uWS aborts the process otherwise). */
+  async stop(deadlineMs: number): Promise<void> {
+    this.drainListeners();
+    const until = Date.now() + deadlineMs;
+    while (Date.now() < until && this.openConnections() > 0) await new Promise((r) => setTimeout(r, 50));
+    for (const l of this.listeners.values()) if (l.kind === 'node') l.l.destroyAll();
+    for (const c of this.clusters.values()) for (const h of c.hostSet.hosts) (h.pool as UpstreamPool | null)?.destroy();
+    await Promise.all([...this.sinks.values()].map((s) => s.close()));
+  }
+
+  private openConnections(): number {
+    let n = 0;
+    for (const l of this.listeners.values()) if (l.kind === 'node') n += l.l.connections;
+    return n;
+  }
+
+  get currentVersion(): number {
+    return this.version;
+  }
+
+  codecCounter(name: keyof typeof CODEC): void {
+    this.codecStats[CODEC[name]]++;
+  }
+}
+
+function gate(plan: ListenerPlan, push: ConfigPush): ConnectionGate {
+  const mine = new Int32Array(plan.counter);
+  const global = new Int32Array(push.globalConnections);
+  const limit = plan.connectionLimit;
+  const glimit = push.globalConnectionLimit;
+  return {
+    admit(): boolean {
+      const n = Atomics.add(mine, 0, 1) + 1;
+      const g = Atomics.add(global, 0, 1) + 1;
+      if ((limit > 0 && n > limit) || (glimit > 0 && g > glimit)) {
+        Atomics.sub(mine, 0, 1);
+        Atomics.sub(global, 0, 1);
+        return false;
+      }
+      return true;
+    },
+    release(): void {
+      Atomics.sub(mine, 0, 1);
+      Atomics.sub(global, 0, 1);
+    },
+  };
+}
+
+function secureContext(t: ChainTls, fc: FilterChain): tls.SecureContext {
+  const p = fc.tls!.common.params;
+  const ver = (v: string): tls.SecureVersion | undefined =>
+    ({ TLSv1_0: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' })[v] as tls.SecureVersion | undefined;
+  const ctx = tls.createSecureContext({
+    cert: t.certChainPem,
+    key: t.privateKeyPem,
+    ...(t.passphrase ? { passphrase: t.passphrase } : {}),
+    ...(t.caPem ? { ca: t.caPem } : {}),
+    // Envoy's downstream defaults: TLS 1.2 to 1.3.
+    minVersion: ver(p.minVersion) ?? 'TLSv1.2',
+    maxVersion: ver(p.maxVersion) ?? 'TLSv1.3',
+    ...(p.cipherSuites.length > 0 ? { ciphers: p.cipherSuites.join(':') } : {}),
+    ...(p.ecdhCurves.length > 0 ? { ecdhCurve: p.ecdhCurves.join(':') } : {}),
+  });
+  for (const x of t.extra) {
+    // Several certificates (e.g. RSA and ECDSA): OpenSSL picks by the client's signature algorithms.
+    ctx.context.setCert(x.certChainPem);
+    ctx.context.setKey(x.privateKeyPem, x.passphrase || undefined);
+  }
+  return ctx;
+}
+
+function upstreamTls(c: ClusterConfig): UpstreamTlsOptions {
+  const t = c.tls!;
+  const vc = t.common.validationContext;
+  const ca = vc?.trustedCa && vc.trustedCa.kind === 'inline_string' ? vc.trustedCa.value : undefined;
+  return {
+    forHost(host: Host) {
+      const servername = t.sni || host.hostname || undefined;
+      return {
+        ...(servername && !/^[0-9.:]+$/.test(servername) ? { servername } : {}),
+        ...(ca ? { ca } : {}),
+        // No validation context: Envoy does not verify the upstream certificate.
+        rejectUnauthorized: vc !== null && !!vc.trustedCa,
+        ...(t.common.alpnProtocols.length > 0 ? { ALPNProtocols: [...t.common.alpnProtocols] } : {}),
+      };
+    },
+  };
+}
