@@ -14,8 +14,8 @@ export type H1ErrorCode =
   | 'HPE_HEADER_OVERFLOW' // head (or trailer section) larger than maxHeaderBytes
   | 'HPE_TOO_MANY_HEADERS' // more than maxHeaders fields
   | 'HPE_INVALID_CONTENT_LENGTH' // Content-Length not a plain decimal number <= 2^53-1
-  | 'HPE_UNEXPECTED_CONTENT_LENGTH' // Content-Length twice, with Transfer-Encoding, or on CONNECT
-  | 'HPE_INVALID_TRANSFER_ENCODING' // Transfer-Encoding other than a single "chunked"
+  | 'HPE_UNEXPECTED_CONTENT_LENGTH' // Content-Length twice, with Transfer-Encoding, or nonzero on CONNECT, 1xx, 204
+  | 'HPE_INVALID_TRANSFER_ENCODING' // Transfer-Encoding other than a single "chunked"; any on CONNECT, 1xx, 204
   | 'HPE_INVALID_CHUNK_SIZE' // chunk size not hex, empty or too large
   | 'HPE_INVALID_CHUNK_EXTENSION' // CTL or bare LF in a chunk extension
   | 'HPE_CHUNK_EXTENSIONS_OVERFLOW' // more chunk-extension bytes in one message than allowed
@@ -37,8 +37,8 @@ export const H1_ERROR_MESSAGES: Readonly<Record<H1ErrorCode, string>> = {
   HPE_HEADER_OVERFLOW: 'header section exceeds size limit',
   HPE_TOO_MANY_HEADERS: 'too many header fields',
   HPE_INVALID_CONTENT_LENGTH: 'invalid Content-Length',
-  HPE_UNEXPECTED_CONTENT_LENGTH: 'Content-Length repeated, combined with Transfer-Encoding, or on CONNECT',
-  HPE_INVALID_TRANSFER_ENCODING: 'unsupported Transfer-Encoding',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'Content-Length repeated, combined with Transfer-Encoding, or not allowed here',
+  HPE_INVALID_TRANSFER_ENCODING: 'unsupported or disallowed Transfer-Encoding',
   HPE_INVALID_CHUNK_SIZE: 'invalid chunk size',
   HPE_INVALID_CHUNK_EXTENSION: 'invalid chunk extension',
   HPE_CHUNK_EXTENSIONS_OVERFLOW: 'chunk extensions exceed size limit',

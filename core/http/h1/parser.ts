@@ -11,11 +11,12 @@
 // - A bare LF ends a head line (as Envoy and RFC 9112 §2.2 allow); a CR not followed by LF is an error.
 //   Chunked framing is stricter than Envoy: chunk-size lines and chunk data must end in CRLF, because
 //   lenient chunk terminators are a known request-smuggling vector.
-// - Obsolete line folding is rejected (Envoy accepts it; the brief wants a hardened parser).
+// - Obsolete line folding is rejected (Envoy's Balsa settings accept it; RFC 9112 §5.2 allows rejecting).
 // - Content-Length must be a plain decimal; a second Content-Length field is rejected even when equal
 //   (Envoy sets disallow_multiple_content_length). Content-Length with Transfer-Encoding is rejected
 //   (Envoy's default, allow_chunked_length off). Transfer-Encoding must be exactly "chunked" (Envoy:
-//   anything else is 501), given once.
+//   anything else is 501), given once. As Envoy's client codec, 1xx and 204 responses may carry neither
+//   Transfer-Encoding nor a nonzero Content-Length; CONNECT requests neither.
 // - Methods: Envoy's known list unless `allowCustomMethods` (Envoy's allow_custom_methods).
 // - 1xx interim responses other than 101 are reported like messages: onHead with H1_INTERIM, then
 //   onMessageComplete(null); parsing continues with the final response. 101, and a 2xx answer to a
@@ -24,9 +25,14 @@
 // - A request with "Connection: upgrade" and an Upgrade field, or any CONNECT, also stops the parser
 //   after its message (H1_UPGRADE): the caller either tunnels the rest or calls reset() to go on.
 // - After a message that does not keep the connection alive, further bytes are HPE_CLOSED_CONNECTION.
+// - Trailer fields are reported as received (validated like header fields); filtering forbidden ones
+//   (framing, routing) is the caller's job.
 //
 // Callbacks may call pause(), expectNoBody() and expectConnect(); they must not throw, nor call
-// execute(), finish() or reset() (call those after execute() returns).
+// execute(), finish() or reset() (call those after execute() returns). A pipelining pool calls
+// expectNoBody()/expectConnect() for a queued HEAD/CONNECT from onMessageComplete of the response
+// before it (or right away when nothing is in flight): an expectation applies to the next final
+// response whose head has not been parsed yet, and survives 1xx interim responses.
 
 import { HEX, HOST, TCHAR, bytesEqualIgnoreCase } from './chars.js';
 import { H1_ERROR_MESSAGES, type H1ErrorCode } from './errors.js';
@@ -600,18 +606,19 @@ export class H1Parser {
 
   /** Second pass: one latin1 decode, field strings, framing; reports the head or the trailers. */
   private completeSection(buf: Buffer, start: number, end: number): number {
-    const s = (buf as unknown as Latin1Slicer).latin1Slice(start, end);
     const n = this.nFields;
+    if (this.state === S_TRAILERS && n === 0) {
+      this.messageDone(null); // the usual "0\r\n\r\n": nothing to decode
+      return 0;
+    }
+    const s = (buf as unknown as Latin1Slicer).latin1Slice(start, end);
     const offs = this.offs;
     const upper = this.upper;
     if (this.state === S_TRAILERS) {
-      let trailers: string[] | null = null;
-      if (n > 0) {
-        trailers = [];
-        for (let k = 0; k < n; k++) {
-          const o = k << 2;
-          trailers.push(fieldName(buf, s, start, offs[o], offs[o + 1], upper[k]), s.slice(offs[o + 2] - start, offs[o + 3] - start));
-        }
+      const trailers: string[] = [];
+      for (let k = 0; k < n; k++) {
+        const o = k << 2;
+        trailers.push(fieldName(buf, s, start, offs[o], offs[o + 1], upper[k]), s.slice(offs[o + 2] - start, offs[o + 3] - start));
       }
       this.messageDone(trailers);
       return 0;
@@ -654,8 +661,9 @@ export class H1Parser {
       }
     }
     if (te !== 0) {
-      if (te > 1 || !teChunked) return this.fail('HPE_INVALID_TRANSFER_ENCODING');
+      // Envoy's order: both framings is a 400, then a coding other than chunked a 501.
       if (contentLength !== -1) return this.fail('HPE_UNEXPECTED_CONTENT_LENGTH');
+      if (te > 1 || !teChunked) return this.fail('HPE_INVALID_TRANSFER_ENCODING');
     }
     const minor = this.versionMinor;
     let keepAlive = minor === 1 ? (flags & CONN_CLOSE) === 0 : (flags & CONN_KEEP_ALIVE) !== 0;
@@ -667,6 +675,11 @@ export class H1Parser {
     let target = '';
     const status = this.status;
     if (this.isResponse) {
+      // As Envoy's client codec: 1xx and 204 may not carry framing (a zero Content-Length is tolerated).
+      if (status < 200 || status === 204) {
+        if (te !== 0) return this.fail('HPE_INVALID_TRANSFER_ENCODING');
+        if (contentLength > 0) return this.fail('HPE_UNEXPECTED_CONTENT_LENGTH');
+      }
       if (status < 200) {
         flags |= status === 101 ? H1_UPGRADE | H1_NO_BODY : H1_INTERIM | H1_NO_BODY;
         next = -1;

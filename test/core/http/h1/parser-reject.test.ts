@@ -83,6 +83,7 @@ const CASES: Case[] = [
   // Framing: Content-Length.
   ['CL and TE', 'response', OK + 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
   ['TE and CL (request smuggling)', 'request', POST + 'Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+  ['CL and TE gzip (400 before 501)', 'request', POST + 'Content-Length: 3\r\nTransfer-Encoding: gzip\r\n\r\nabc', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
   ['duplicate equal CL', 'request', POST + 'Content-Length: 4\r\nContent-Length: 4\r\n\r\nabcd', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
   ['duplicate different CL', 'response', OK + 'Content-Length: 4\r\ncontent-length: 5\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
   ['comma-separated CL', 'response', OK + 'Content-Length: 4, 4\r\n\r\nabcd', 'HPE_INVALID_CONTENT_LENGTH'],

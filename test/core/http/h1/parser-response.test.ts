@@ -162,18 +162,29 @@ test('Connection: close response with a length: complete, then bytes after it ar
   assert.equal(r2.rec.error(), 'HPE_CLOSED_CONNECTION');
 });
 
-test('204, 304 and 1xx have no body even with framing headers', () => {
-  for (const status of [204, 304]) {
-    const msg =
-      `HTTP/1.1 ${status} X\r\nContent-Length: 10\r\n\r\n` + 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz';
-    const { rec } = feed('response', [msg]);
-    assert.equal(rec.error(), null);
+test('304 and HEAD answers have no body whatever their framing headers say; 204 with a zero length', () => {
+  const cases: [string, string][] = [
+    ['HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n', 'content-length 10'],
+    ['HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n', 'chunked'],
+    ['HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n', 'zero length'],
+    ['HTTP/1.1 204 No Content\r\n\r\n', 'no framing'],
+  ];
+  for (const [first, label] of cases) {
+    const { rec } = feed('response', [first + 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz']);
+    assert.equal(rec.error(), null, label);
     const heads = rec.heads();
-    assert.equal(heads.length, 2);
-    assert.equal(heads[0].flags & H1_NO_BODY, H1_NO_BODY);
-    assert.equal(heads[0].contentLength, 10);
-    assert.deepEqual(rec.bodies(), ['z']);
+    assert.equal(heads.length, 2, label);
+    assert.equal(heads[0].flags & H1_NO_BODY, H1_NO_BODY, label);
+    assert.deepEqual(rec.bodies(), ['z'], label);
   }
+});
+
+test('1xx and 204 may not carry Transfer-Encoding or a nonzero Content-Length (as Envoy)', () => {
+  assert.equal(feed('response', ['HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n']).rec.error(), 'HPE_UNEXPECTED_CONTENT_LENGTH');
+  assert.equal(feed('response', ['HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n']).rec.error(), 'HPE_INVALID_TRANSFER_ENCODING');
+  assert.equal(feed('response', ['HTTP/1.1 100 Continue\r\nContent-Length: 1\r\n\r\n']).rec.error(), 'HPE_UNEXPECTED_CONTENT_LENGTH');
+  assert.equal(feed('response', ['HTTP/1.1 101 Switching Protocols\r\nTransfer-Encoding: chunked\r\n\r\n']).rec.error(), 'HPE_INVALID_TRANSFER_ENCODING');
+  assert.equal(feed('response', ['HTTP/1.1 103 Early Hints\r\nContent-Length: 0\r\n\r\n']).rec.error(), null);
 });
 
 test('100 Continue and 103 Early Hints are reported as interim messages before the final one', () => {
