@@ -21,10 +21,11 @@ import type { UpstreamTlsOptions } from './upstream/connect.js';
 import { UwsListener } from './engines/uws.js';
 import { NodeListener, type ChainRuntime, type ConnectionGate } from './engines/node-listener.js';
 import { AccessLogSink } from './access-log/file-sink.js';
+import { countServerConnections } from './runtime/proc-net.js';
 import type { ChainTls, ConfigPush, ListenerPlan } from './protocol.js';
 import { CODEC } from '../core/stats/defs.js';
 
-type Listener = { kind: 'uws'; l: UwsListener } | { kind: 'node'; l: NodeListener };
+type Listener = { kind: 'uws'; l: UwsListener; port: number } | { kind: 'node'; l: NodeListener };
 
 export class WorkerRuntime {
   readonly timers = new TimerWheel();
@@ -179,7 +180,7 @@ export class WorkerRuntime {
       const ok = await ul.listen(lc.address.address, lc.address.port);
       if (!ok) throw new Error(`cannot bind ${lc.address.address}:${lc.address.port} (address in use or not available)`);
       void lrow;
-      this.listeners.set(lc.name, { kind: 'uws', l: ul });
+      this.listeners.set(lc.name, { kind: 'uws', l: ul, port: lc.address.port });
       return;
     }
     const rts: ChainRuntime[] = lc.filterChains.map((fc, i) => ({
@@ -240,7 +241,10 @@ export class WorkerRuntime {
 
   private openConnections(): number {
     let n = 0;
-    for (const l of this.listeners.values()) if (l.kind === 'node') n += l.l.connections;
+    for (const l of this.listeners.values()) {
+      // uWS has no connection hooks: count the port's sockets in the kernel's table instead.
+      n += l.kind === 'node' ? l.l.connections : countServerConnections(l.port);
+    }
     return n;
   }
 

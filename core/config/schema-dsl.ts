@@ -243,6 +243,8 @@ function walkAny(ty: AnyTy, value: unknown, path: string, issues: WalkIssue[]): 
     issues.push({ path, message: `expected a typed config object, got ${describe(value)}` });
     return undefined;
   }
+  // An empty Any (`typed_config: {}`) is unset in protobuf JSON: the filter is found by name.
+  if (Object.keys(value).length === 0) return undefined;
   const url = value['@type'];
   if (typeof url !== 'string') {
     issues.push({ path: `${path}.@type`, message: `missing "@type"` });

@@ -201,8 +201,6 @@ class H2Conn implements PoolConnection, TimerTarget {
     } catch {
       // Older peers: keep the default window.
     }
-    const sock = this.session.socket as net.Socket | undefined;
-    sock?.setNoDelay?.(true);
     this.pool.ready(this);
   }
 

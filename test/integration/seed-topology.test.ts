@@ -1,0 +1,78 @@
+// The seed walkthrough end to end: front nuncio (config/front-envoy.yaml) -> sidecar nuncios over
+// HTTP/2 cleartext (config/service-envoy.yaml) -> service apps, with our DNS server answering
+// service1/service2, on loopback addresses and ports chosen for this run.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import path from 'node:path';
+import os from 'node:os';
+import fs from 'node:fs';
+import { Topology } from '../../workers/topology/topology.js';
+import { ROOT } from '../helpers/nuncio.js';
+import { freePort, get, until } from '../helpers/net.js';
+
+let topo: Topology;
+let front: { http: number; https: number; admin: number };
+
+before(async () => {
+  front = { http: await freePort(), https: await freePort(), admin: await freePort() };
+  const base = 20000 + Math.floor(Math.random() * 20000);
+  topo = new Topology({
+    root: ROOT,
+    runDir: fs.mkdtempSync(path.join(os.tmpdir(), 'nuncio-topo-')),
+    frontHttp: front.http,
+    frontHttps: front.https,
+    frontAdmin: front.admin,
+    dnsPort: await freePort(),
+    sidecarPort: base,
+    sidecarAdmin: base + 1,
+    appPort: base + 2,
+    frontConcurrency: 2,
+    service1: 1,
+    service2: 1,
+    dnsRefreshMs: 300,
+  });
+  await topo.start();
+});
+
+after(async () => {
+  await topo?.stop();
+});
+
+function expectSeedHeaders(r: { headers: Record<string, unknown> }): void {
+  assert.equal(r.headers.server, 'envoy');
+  assert.match(String(r.headers.date), /GMT$/);
+  assert.equal(r.headers['content-type'], 'text/html; charset=utf-8');
+  assert.ok(Number(r.headers['content-length']) > 0);
+  assert.match(String(r.headers['x-envoy-upstream-service-time']), /^\d+$/);
+}
+
+test('check 1: both services answer through the front proxy with the seed headers', async () => {
+  const r1 = await get(`http://127.0.0.1:${front.http}/service/1`);
+  assert.equal(r1.status, 200);
+  assert.match(r1.body, /^Hello from behind Envoy \(service 1\)! hostname: service1-1 resolvedhostname: 127\.0\.0\.11\n$/);
+  expectSeedHeaders(r1);
+  const r2 = await get(`http://127.0.0.1:${front.http}/service/2`);
+  assert.equal(r2.status, 200);
+  assert.match(r2.body, /^Hello from behind Envoy \(service 2\)! hostname: service2-1 resolvedhostname: 127\.0\.0\.21\n$/);
+  expectSeedHeaders(r2);
+});
+
+test('check 3: after scaling service1 to three, three requests on one connection hit three instances', async () => {
+  await topo.scale('service1', 3);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    // DNS refreshes every 300 ms in this run; wait until the front proxy sees all three.
+    await until(async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) seen.add((await get(`http://127.0.0.1:${front.http}/service/1`, { agent })).body);
+      return seen.size === 3;
+    }, 15_000, 200);
+    const bodies = [];
+    for (let i = 0; i < 3; i++) bodies.push((await get(`http://127.0.0.1:${front.http}/service/1`, { agent })).body);
+    const hosts = bodies.map((b) => /hostname: (service1-\d)/.exec(b)?.[1]);
+    assert.equal(new Set(hosts).size, 3, `expected three different instances, got ${hosts.join(', ')}`);
+  } finally {
+    agent.destroy();
+  }
+});

@@ -1,0 +1,535 @@
+// The admin (main) thread: owns the config, the stats registry, discovery, TLS material, the listening
+// sockets of the node engine, the admin HTTP server and the worker threads (through piscina). It pushes
+// configs and membership to workers and runs reloads and shutdown.
+import http from 'node:http';
+import os from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { ListenerConfig, Snapshot } from '../core/config/types.js';
+import { StatsRegistry } from '../core/stats/registry.js';
+import { mergeRuntime, runtimeInt, type RuntimeEntry, type RuntimeValue } from '../core/config/runtime.js';
+import { SERVER, HCM, LISTENER } from '../core/stats/defs.js';
+import type { HostSpec } from '../core/cluster/host.js';
+import type { BlockDescriptor } from '../core/stats/block.js';
+import { Discovery } from './discovery/dns.js';
+import { resolveTls, TlsFiles, type ResolvedTls } from './tls/material.js';
+import type { ConfigPush, FromWorker, ListenerPlan, ToWorker, WorkerTask } from './protocol.js';
+import type { AdminContext, CommandLineOptions, ServerState } from './admin/context.js';
+const createAdminHandler = (_c: unknown) => (req: http.IncomingMessage, res: http.ServerResponse) => { res.writeHead(req.url === '/ready' ? 200 : 404); res.end('LIVE\n'); };
+const refreshServerGauges = (_c: unknown) => {};
+const flushHistograms = (_r: unknown) => {};
+import { readConfig } from './config-source.js';
+import { bindShared, freePort, type BoundSocket } from './runtime/bind.js';
+import { Logger } from './log.js';
+import { VERSION } from './version.js';
+import { readDiskLayer } from './runtime/disk-layer.js';
+import { AccessLogSink } from './access-log/file-sink.js';
+import { compileFormat } from '../core/access-log/format.js';
+import { createAccessLogRecord } from '../core/access-log/record.js';
+
+export class StartError extends Error {}
+
+interface WorkerSlot {
+  port: MessagePort;
+  applied: Map<number, (errors: readonly string[]) => void>;
+  stopped: (() => void) | null;
+  task: Promise<unknown>;
+}
+
+export class Server {
+  readonly startedAtMs = Date.now();
+  private snap!: Snapshot;
+  private registry!: StatsRegistry;
+  private discovery!: Discovery;
+  private pool: Piscina | null = null;
+  private readonly workers: WorkerSlot[] = [];
+  private readonly bound = new Map<string, BoundSocket>();
+  private readonly counters = new Map<string, SharedArrayBuffer>();
+  private readonly globalConnections = new SharedArrayBuffer(4);
+  private readonly tlsFiles = new TlsFiles();
+  private tls!: ResolvedTls;
+  private admin: http.Server | null = null;
+  private adminLogs: { sink: AccessLogSink; fmt: ReturnType<typeof compileFormat> }[] = [];
+  private version = 0;
+  private state: ServerState = 3;
+  private hcFailed = false;
+  private runtimeEntries = new Map<string, RuntimeEntry>();
+  private adminLayer: Record<string, RuntimeValue> = {};
+  private flushTimer: ReturnType<typeof setInterval> | null = null;
+  private shuttingDown: Promise<void> | null = null;
+  private readonly listenerAddrs = new Map<string, string>();
+  readonly rows: number;
+
+  constructor(
+    readonly options: CommandLineOptions,
+    readonly log: Logger,
+  ) {
+    this.rows = options.concurrency + 1;
+  }
+
+  // ================================================================= start-up
+
+  async start(first: Snapshot): Promise<void> {
+    this.snap = first;
+    this.registry = new StatsRegistry(this.rows);
+    const srv = this.serverStats();
+    srv[SERVER['server.concurrency']] = this.options.concurrency;
+    srv[SERVER['server.state']] = 3;
+    srv[SERVER['server.live']] = 0;
+    this.discovery = new Discovery(this.registry, (c, h, p) => this.onMembership(c, h, p));
+    this.tls = this.resolveTlsOrThrow(first);
+    this.refreshRuntime(first);
+    const layout = this.registry.prepare(first);
+    void layout;
+    this.bindListeners(first);
+    await this.discovery.apply(first);
+    this.startWorkers();
+    const errors = await this.push(first);
+    if (errors.length > 0) throw new StartError(errors.join('\n'));
+    this.countListenerChanges(null, first);
+    await this.startAdmin(first);
+    this.state = 0;
+    srv[SERVER['server.state']] = 0;
+    srv[SERVER['server.live']] = 1;
+    srv[SERVER['listener_manager.workers_started']] = 1;
+    this.flushTimer = setInterval(() => flushHistograms(this.registry), first.statsFlushIntervalMs);
+    this.flushTimer.unref();
+    this.log.info('main', `starting workers: ${this.options.concurrency}; all listeners started; nuncio ${VERSION} is live`);
+  }
+
+  private serverStats(): Float64Array {
+    return this.registry.get('server')!.row(this.registry.adminRow);
+  }
+
+  private resolveTlsOrThrow(s: Snapshot): ResolvedTls {
+    const r = resolveTls(s, this.tlsFiles);
+    if (r.issues.length > 0) {
+      throw new StartError(
+        r.issues.map((i) => `${i.where}: ${i.message}`).join('\n') +
+          '\nnuncio refuses to serve with this TLS material: fix the certificate/key (they must parse and match, and the certificate must be valid now).',
+      );
+    }
+    return r;
+  }
+
+  private refreshRuntime(s: Snapshot): void {
+    const dyn = new Map<string, Record<string, RuntimeValue>>();
+    for (const l of s.runtime.layers) {
+      if (l.kind === 'disk' && l.directory) dyn.set(l.name, readDiskLayer(l.directory));
+      if (l.kind === 'admin') dyn.set(l.name, this.adminLayer);
+    }
+    this.runtimeEntries = mergeRuntime(s.runtime, dyn);
+    const srv = this.serverStats();
+    srv[SERVER['runtime.num_keys']] = this.runtimeEntries.size;
+    srv[SERVER['runtime.num_layers']] = s.runtime.layers.length;
+    srv[SERVER['runtime.load_success']]++;
+    srv[SERVER['runtime.admin_overrides_active']] = Object.keys(this.adminLayer).length > 0 ? 1 : 0;
+  }
+
+  private connectionLimit(l: ListenerConfig): number {
+    return runtimeInt(this.runtimeEntries, `envoy.resource_limits.listener.${l.name}.connection_limit`, 0);
+  }
+
+  private globalLimit(): number {
+    return runtimeInt(this.runtimeEntries, 'overload.global_downstream_max_connections', 0);
+  }
+
+  /** uWebSockets.js serves plain HTTP1 listeners; everything else needs the node engine. */
+  private engineFor(l: ListenerConfig): 'uws' | 'node' {
+    if (l.filterChains.length !== 1) return 'node';
+    const fc = l.filterChains[0];
+    if (fc.hcm.codec !== 'HTTP1') return 'node';
+    if (this.connectionLimit(l) > 0 || this.globalLimit() > 0) return 'node';
+    if (fc.tls && (fc.tls.requireClientCertificate || fc.serverNames.length > 0 || fc.tls.common.tlsCertificates.length > 1)) return 'node';
+    return 'uws';
+  }
+
+  private bindListeners(s: Snapshot): void {
+    for (const l of s.listeners) {
+      const key = `${l.name}|${l.address.address}:${l.address.port}`;
+      if (this.engineFor(l) === 'node') {
+        if (this.bound.has(key)) continue;
+        try {
+          const b = bindShared(l.address.address, l.address.port);
+          this.bound.set(key, b);
+          this.listenerAddrs.set(l.name, fmtAddr(l.address.address, b.port));
+        } catch (e) {
+          throw new StartError(`listener '${l.name}': cannot bind ${l.address.address}:${l.address.port}: ${(e as Error).message}`);
+        }
+      } else {
+        let port = l.address.port;
+        if (port === 0) port = freePort(l.address.address);
+        this.listenerAddrs.set(l.name, fmtAddr(l.address.address, port));
+      }
+    }
+  }
+
+  private plans(s: Snapshot): ListenerPlan[] {
+    return s.listeners.map((l, i) => {
+      const engine = this.engineFor(l);
+      const key = `${l.name}|${l.address.address}:${l.address.port}`;
+      let counter = this.counters.get(l.name);
+      if (!counter) {
+        counter = new SharedArrayBuffer(4);
+        this.counters.set(l.name, counter);
+      }
+      return {
+        name: l.name,
+        engine,
+        fd: engine === 'node' ? this.bound.get(key)!.fd : -1,
+        tls: this.tls.chains[i],
+        connectionLimit: this.connectionLimit(l),
+        counter,
+      };
+    });
+  }
+
+  /** The snapshot with uWS port-0 listeners pinned to the port chosen here (all workers must agree). */
+  private pinned(s: Snapshot): Snapshot {
+    if (!s.listeners.some((l) => l.address.port === 0)) return s;
+    return {
+      ...s,
+      listeners: s.listeners.map((l) => {
+        if (l.address.port !== 0) return l;
+        const a = this.listenerAddrs.get(l.name);
+        const port = a ? Number(a.slice(a.lastIndexOf(':') + 1)) : 0;
+        return { ...l, address: { address: l.address.address, port } };
+      }),
+    };
+  }
+
+  private startWorkers(): void {
+    const n = this.options.concurrency;
+    this.pool = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: n,
+      maxThreads: n,
+      idleTimeout: 2 ** 31 - 1,
+      concurrentTasksPerWorker: 1,
+      atomics: 'disabled',
+      maxQueue: 'auto',
+    });
+    for (let i = 0; i < n; i++) this.startWorker(i);
+  }
+
+  private startWorker(i: number): void {
+    const ch = new MessageChannel();
+    const slot: WorkerSlot = { port: ch.port1, applied: new Map(), stopped: null, task: Promise.resolve() };
+    this.workers[i] = slot;
+    ch.port1.on('message', (m: FromWorker) => this.onWorkerMessage(i, m));
+    const task: WorkerTask = { worker: i, rows: this.rows, port: ch.port2, logLevel: this.options.logLevel, hostname: os.hostname() };
+    slot.task = this.pool!.run(task, { transferList: [ch.port2] as never }).then(
+      () => undefined,
+      (e: unknown) => this.onWorkerDeath(i, e),
+    );
+  }
+
+  private onWorkerDeath(i: number, e: unknown): void {
+    if (this.shuttingDown) return;
+    this.log.critical('main', `worker ${i} died: ${(e as Error)?.stack ?? e}; starting a replacement`);
+    this.serverStats()[SERVER['nuncio.worker_restarts']]++;
+    this.workers[i]?.port.close();
+    this.startWorker(i);
+    void this.pushTo(i, this.snap);
+  }
+
+  private onWorkerMessage(i: number, m: FromWorker): void {
+    const slot = this.workers[i];
+    if (m.type === 'applied') {
+      const cb = slot.applied.get(m.version);
+      slot.applied.delete(m.version);
+      cb?.(m.errors);
+    } else if (m.type === 'log') {
+      this.log.log(m.level, 'worker', m.text, m.worker + 1);
+    } else if (m.type === 'stopped') {
+      slot.stopped?.();
+    }
+  }
+
+  /** Sends a config to every worker and waits for all of them to apply it. */
+  private async push(s: Snapshot): Promise<string[]> {
+    const results = await Promise.all(this.workers.map((_w, i) => this.pushTo(i, s)));
+    return [...new Set(results.flat())];
+  }
+
+  private pushTo(i: number, s: Snapshot): Promise<readonly string[]> {
+    const version = ++this.version;
+    const push: ConfigPush = {
+      version,
+      snapshot: this.pinned(s),
+      stats: this.registry.layout(),
+      listeners: this.plans(s),
+      membership: this.discovery.membership(),
+      globalConnectionLimit: this.globalLimit(),
+      globalConnections: this.globalConnections,
+    };
+    const slot = this.workers[i];
+    return new Promise((resolve) => {
+      slot.applied.set(version, resolve);
+      this.send(i, { type: 'config', push });
+    });
+  }
+
+  private send(i: number, m: ToWorker): void {
+    this.workers[i]?.port.postMessage(m);
+  }
+
+  private broadcast(m: ToWorker): void {
+    for (let i = 0; i < this.workers.length; i++) this.send(i, m);
+  }
+
+  private onMembership(cluster: string, hosts: HostSpec[], pages: BlockDescriptor[]): void {
+    // Before workers exist (initial resolution) the push carries membership instead.
+    if (this.workers.length === 0) return;
+    this.broadcast({ type: 'membership', cluster, hosts, pages: this.registry.layout().hostPages });
+    void pages;
+  }
+
+  private countListenerChanges(prev: Snapshot | null, next: Snapshot): void {
+    const srv = this.serverStats();
+    const before = new Map((prev?.listeners ?? []).map((l) => [l.name, JSON.stringify(l)]));
+    for (const l of next.listeners) {
+      const b = before.get(l.name);
+      if (b === undefined) srv[SERVER['listener_manager.listener_added']]++;
+      else if (b !== JSON.stringify(l)) srv[SERVER['listener_manager.listener_modified']]++;
+      srv[SERVER['listener_manager.listener_create_success']] += b === JSON.stringify(l) ? 0 : 1;
+    }
+    const names = new Set(next.listeners.map((l) => l.name));
+    for (const name of before.keys()) if (!names.has(name)) srv[SERVER['listener_manager.listener_removed']]++;
+    srv[SERVER['listener_manager.total_listeners_active']] = next.listeners.length;
+    const cb = new Map((prev?.clusters ?? []).map((c) => [c.name, JSON.stringify(c)]));
+    for (const c of next.clusters) {
+      const b = cb.get(c.name);
+      if (b === undefined) srv[SERVER['cluster_manager.cluster_added']]++;
+      else if (b !== JSON.stringify(c)) srv[SERVER['cluster_manager.cluster_modified']]++;
+    }
+    const cn = new Set(next.clusters.map((c) => c.name));
+    for (const name of cb.keys()) if (!cn.has(name)) srv[SERVER['cluster_manager.cluster_removed']]++;
+    srv[SERVER['cluster_manager.active_clusters']] = next.clusters.length;
+  }
+
+  // ================================================================= reload
+
+  /** Re-reads the config file (SIGHUP). A bad config is rejected and the old one keeps serving. */
+  async reload(): Promise<boolean> {
+    const srv = this.serverStats();
+    srv[SERVER['nuncio.config_reload_total']]++;
+    const r = readConfig(this.options);
+    if (!r.ok) {
+      srv[SERVER['nuncio.config_reload_failure']]++;
+      this.log.error('main', `config reload rejected, keeping the running config:\n${r.errors.join('\n')}`);
+      return false;
+    }
+    const next = r.snapshot;
+    let tls: ResolvedTls;
+    try {
+      tls = this.resolveTlsOrThrow(next);
+    } catch (e) {
+      srv[SERVER['nuncio.config_reload_failure']]++;
+      this.log.error('main', `config reload rejected, keeping the running config:\n${(e as Error).message}`);
+      return false;
+    }
+    if (next.admin && this.snap.admin && JSON.stringify(next.admin.address) !== JSON.stringify(this.snap.admin.address)) {
+      this.log.warn('main', 'config reload: admin address changes take effect on restart only');
+    }
+    const prev = this.snap;
+    try {
+      this.tls = tls;
+      this.refreshRuntime(next);
+      this.registry.prepare(next);
+      this.bindListeners(next);
+      await this.discovery.apply(next);
+      this.snap = next;
+      const errors = await this.push(next);
+      if (errors.length > 0) throw new Error(errors.join('\n'));
+    } catch (e) {
+      srv[SERVER['nuncio.config_reload_failure']]++;
+      this.log.error('main', `config reload failed, restoring the previous config: ${(e as Error).message}`);
+      this.snap = prev;
+      this.registry.prepare(prev);
+      await this.discovery.apply(prev);
+      await this.push(prev);
+      return false;
+    }
+    // Sockets of listeners that are gone.
+    const keep = new Set(next.listeners.map((l) => `${l.name}|${l.address.address}:${l.address.port}`));
+    for (const [k, b] of this.bound) {
+      if (!keep.has(k)) {
+        b.close();
+        this.bound.delete(k);
+      }
+    }
+    this.countListenerChanges(prev, next);
+    srv[SERVER['nuncio.config_reload_success']]++;
+    this.log.info('main', `config reloaded (version ${this.version})`);
+    return true;
+  }
+
+  // ================================================================= admin
+
+  private async startAdmin(s: Snapshot): Promise<void> {
+    if (!s.admin) return;
+    for (const al of s.admin.accessLogs) {
+      if (al.path === '/dev/null') continue;
+      this.adminLogs.push({ sink: new AccessLogSink(al.path), fmt: compileFormat(al, { hostname: os.hostname() }) });
+    }
+    const handler = createAdminHandler(this.adminContext());
+    const hcm = this.registry.get('http.admin')!.row(this.registry.adminRow);
+    const lst = this.registry.get('listener.admin')!.row(this.registry.adminRow);
+    this.admin = http.createServer((req, res) => {
+      hcm[HCM.downstream_rq_total]++;
+      hcm[HCM.downstream_rq_http1_total]++;
+      hcm[HCM.downstream_rq_active]++;
+      const start = Date.now();
+      res.once('finish', () => {
+        hcm[HCM.downstream_rq_active]--;
+        hcm[HCM.downstream_rq_completed]++;
+        const cls = (res.statusCode / 100) | 0;
+        if (cls >= 1 && cls <= 5) hcm[HCM.downstream_rq_1xx + cls - 1]++;
+        this.logAdmin(req, res, start);
+      });
+      handler(req, res);
+    });
+    this.admin.on('connection', (sock) => {
+      lst[LISTENER.downstream_cx_total]++;
+      lst[LISTENER.downstream_cx_active]++;
+      hcm[HCM.downstream_cx_total]++;
+      hcm[HCM.downstream_cx_active]++;
+      hcm[HCM.downstream_cx_http1_total]++;
+      sock.once('close', () => {
+        lst[LISTENER.downstream_cx_active]--;
+        lst[LISTENER.downstream_cx_destroy]++;
+        hcm[HCM.downstream_cx_active]--;
+        hcm[HCM.downstream_cx_destroy]++;
+      });
+    });
+    const a = s.admin.address;
+    await new Promise<void>((resolve, reject) => {
+      this.admin!.once('error', (e) => reject(new StartError(`admin: cannot bind ${a.address}:${a.port}: ${(e as Error).message}`)));
+      this.admin!.listen(a.port, a.address, () => resolve());
+    });
+  }
+
+  private logAdmin(req: http.IncomingMessage, res: http.ServerResponse, start: number): void {
+    if (this.adminLogs.length === 0) return;
+    for (const l of this.adminLogs) {
+      const rec = {
+        ...createAccessLogRecord(),
+        startTimeMs: start,
+        method: req.method ?? '',
+        path: req.url ?? '',
+        authority: req.headers.host ?? '',
+        protocol: 'HTTP/1.1' as const,
+        responseCode: res.statusCode,
+        durationMs: Date.now() - start,
+        downstreamRemoteAddress: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+        requestHeaders: flatten(req.headers),
+      };
+      l.sink.write(l.fmt.format(rec));
+    }
+  }
+
+  private adminContext(): AdminContext {
+    return {
+      version: VERSION,
+      startedAtMs: this.startedAtMs,
+      options: this.options,
+      hostname: os.hostname(),
+      snapshot: () => this.snap,
+      registry: this.registry,
+      concurrency: this.options.concurrency,
+      hosts: (c) => this.discovery.hosts(c),
+      state: () => this.state,
+      runtime: () => ({ layers: this.snap.runtime.layers.map((l) => l.name), entries: this.runtimeEntries }),
+      runtimeModify: (values) => {
+        if (!this.snap.runtime.layers.some((l) => l.kind === 'admin')) return 'No admin layer specified';
+        for (const [k, v] of Object.entries(values)) {
+          if (v === '') delete this.adminLayer[k];
+          else this.adminLayer[k] = v;
+        }
+        this.refreshRuntime(this.snap);
+        return null;
+      },
+      healthCheckFailed: () => this.hcFailed,
+      setHealthCheckFailed: (failed) => {
+        this.hcFailed = failed;
+        this.serverStats()[SERVER['server.live']] = failed ? 0 : 1;
+        this.broadcast({ type: 'health', failed });
+      },
+      drainListeners: (o) => {
+        this.state = 1;
+        this.serverStats()[SERVER['server.state']] = 1;
+        this.broadcast({ type: 'drain', graceful: o.graceful });
+        if (!o.skipExit && !o.graceful) void this.shutdown(0);
+      },
+      quit: () => void this.shutdown(0),
+      logLevel: () => this.log.levelName,
+      setLogLevel: (l) => this.log.setLevel(l),
+      resetCounters: () => {},
+      memory: () => {
+        const m = process.memoryUsage();
+        return { allocated: m.heapUsed, heapSize: m.heapTotal, physicalSize: m.rss, pageheapUnmapped: 0, pageheapFree: 0, totalThreadCache: 0 };
+      },
+      firstCertExpiryMs: () => this.tls.firstExpiry,
+      listenerAddresses: () => this.listenerAddrs,
+    };
+  }
+
+  refreshGauges(): void {
+    refreshServerGauges(this.adminContext());
+  }
+
+  // ================================================================= shutdown
+
+  /** Drains (stop accepting, finish in-flight within --drain-time-s), stops workers, exits. */
+  shutdown(code: number): Promise<void> {
+    if (this.shuttingDown) return this.shuttingDown;
+    this.shuttingDown = (async () => {
+      this.log.info('main', 'shutting down: draining listeners');
+      this.state = 1;
+      if (this.registry) this.serverStats()[SERVER['server.state']] = 1;
+      if (this.flushTimer) clearInterval(this.flushTimer);
+      this.discovery?.stop();
+      const deadline = this.options.drainTimeS * 1000;
+      await Promise.all(
+        this.workers.map(
+          (w, i) =>
+            new Promise<void>((resolve) => {
+              w.stopped = resolve;
+              this.send(i, { type: 'stop', deadlineMs: deadline });
+            }),
+        ),
+      );
+      await Promise.all(this.workers.map((w) => w.task));
+      await this.pool?.destroy();
+      for (const b of this.bound.values()) b.close();
+      await Promise.all(this.adminLogs.map((l) => l.sink.close()));
+      await new Promise<void>((r) => (this.admin ? this.admin.close(() => r()) : r()));
+      this.admin?.closeAllConnections?.();
+      this.tlsFiles.cleanup();
+      this.log.info('main', 'exiting');
+      process.exitCode = code;
+    })();
+    return this.shuttingDown;
+  }
+
+  cleanupFiles(): void {
+    this.tlsFiles.cleanup();
+  }
+}
+
+function fmtAddr(a: string, port: number): string {
+  return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
+}
+
+function flatten(h: http.IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) out.push(k, x);
+    else out.push(k, v);
+  }
+  return out;
+}
+
+
