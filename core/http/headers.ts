@@ -81,39 +81,73 @@ export interface CompiledMutations {
 
 export const NO_MUTATIONS: CompiledMutations = Object.freeze({ add: [], remove: [] });
 
-/** Applies removals, then additions, as Envoy's HeaderParser does. `ctx` feeds %VAR% values. */
+/** Values of `add` for one applyMutations call (null = skipped); reused, so the hot path allocates nothing. */
+const pendingValues: (string | null)[] = [];
+
+/**
+ * Applies removals, then additions, as Envoy's HeaderParser::evaluateHeaders: every option is decided
+ * against the headers as they are after the removals (ADD_IF_ABSENT and OVERWRITE_IF_EXISTS do not see
+ * each other's additions); then all overwrites are applied (the header moves to the end, as Envoy's
+ * setReferenceKey), then all appends, each group in config order. `ctx` feeds %VAR% values.
+ */
 export function applyMutations(h: FlatHeaders, m: CompiledMutations, ctx: unknown): void {
   for (let i = 0; i < m.remove.length; i++) hRemove(h, m.remove[i]);
-  for (let i = 0; i < m.add.length; i++) {
-    const o = m.add[i];
+  const add = m.add;
+  const n = add.length;
+  if (n === 0) return;
+  for (let i = 0; i < n; i++) {
+    const o = add[i];
     const value = o.literal !== null ? o.literal : o.fn!(ctx);
-    if (value === '' && !o.keepEmptyValue) continue;
-    switch (o.appendAction) {
-      case 'APPEND_IF_EXISTS_OR_ADD':
-        h.push(o.key, value);
-        break;
-      case 'ADD_IF_ABSENT':
-        if (!hHas(h, o.key)) h.push(o.key, value);
-        break;
-      case 'OVERWRITE_IF_EXISTS_OR_ADD':
-        hSet(h, o.key, value);
-        break;
-      case 'OVERWRITE_IF_EXISTS':
-        if (hHas(h, o.key)) hSet(h, o.key, value);
-        break;
-    }
+    let use = value !== '' || o.keepEmptyValue;
+    if (use && o.appendAction === 'ADD_IF_ABSENT') use = !hHas(h, o.key);
+    else if (use && o.appendAction === 'OVERWRITE_IF_EXISTS') use = hHas(h, o.key);
+    pendingValues[i] = use ? value : null;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = pendingValues[i];
+    const a = add[i].appendAction;
+    if (v === null || (a !== 'OVERWRITE_IF_EXISTS_OR_ADD' && a !== 'OVERWRITE_IF_EXISTS')) continue;
+    hRemove(h, add[i].key);
+    h.push(add[i].key, v);
+  }
+  for (let i = 0; i < n; i++) {
+    const v = pendingValues[i];
+    const a = add[i].appendAction;
+    if (v !== null && (a === 'APPEND_IF_EXISTS_OR_ADD' || a === 'ADD_IF_ABSENT')) h.push(add[i].key, v);
+    pendingValues[i] = null;
   }
 }
 
 /** Hop-by-hop and connection-specific headers that never cross the proxy (Envoy's list). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
 
-/** Removes hop-by-hop request headers; `te` survives only as exactly "trailers". */
+/** True when a `te` value lists the `trailers` token (`te: trailers, deflate` included). */
+function teHasTrailers(v: string): boolean {
+  let start = 0;
+  for (;;) {
+    const comma = v.indexOf(',', start);
+    const tok = (comma < 0 ? v.slice(start) : v.slice(start, comma)).trim().toLowerCase();
+    if (tok === 'trailers') return true;
+    if (comma < 0) return false;
+    start = comma + 1;
+  }
+}
+
+/**
+ * Removes hop-by-hop request headers. `te` survives only when it lists `trailers`, and is then sent as
+ * exactly `te: trailers` (Envoy's ConnectionManagerUtility::sanitizeTEHeader).
+ */
 export function stripRequestHopByHop(h: FlatHeaders): void {
   let w = 0;
   for (let r = 0; r < h.length; r += 2) {
     const n = h[r];
-    if (HOP_BY_HOP.has(n) || n === 'content-length' || (n === 'te' && h[r + 1].trim().toLowerCase() !== 'trailers')) continue;
+    if (HOP_BY_HOP.has(n) || n === 'content-length') continue;
+    if (n === 'te') {
+      if (!teHasTrailers(h[r + 1])) continue;
+      h[r + 1] = 'trailers';
+    }
+    // The proxy answers 100-continue itself (Envoy's default, proxy_100_continue off).
+    if (n === 'expect' && h[r + 1].toLowerCase() === '100-continue') continue;
     if (w !== r) {
       h[w] = h[r];
       h[w + 1] = h[r + 1];

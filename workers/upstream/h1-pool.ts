@@ -36,6 +36,7 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
   private closing = false;
   private timer: TimerHandle | null = null;
   private rxBytes = 0;
+  private interim = false;
 
   constructor(
     readonly pool: H1Pool,
@@ -89,6 +90,7 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
     this.responseEnded = false;
     this.gotResponseBytes = false;
     this.keepAlive = true;
+    this.interim = false;
     const cl = cb.requestContentLength;
     const noBody = cl === 0 || (cb.requestComplete && cl < 0 && false);
     let head = cb.upstreamMethod + ' ' + cb.upstreamPath + ' HTTP/1.1\r\nhost: ' + cb.upstreamAuthority + '\r\n';
@@ -225,7 +227,11 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
   onHead(status: number, _m: string, _t: string, _v: number, headers: string[], flags: number, contentLength: number): void {
     const cb = this.cb;
     if (cb === null) return;
-    if (flags & H1_INTERIM) return; // 100 Continue and friends are not forwarded
+    if (flags & H1_INTERIM) {
+      // 100 Continue and friends are not forwarded; the parser reports their end separately.
+      this.interim = true;
+      return;
+    }
     if (flags & H1_UPGRADE) {
       this.keepAlive = false;
     }
@@ -243,6 +249,10 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
   onMessageComplete(trailers: string[] | null): void {
     const cb = this.cb;
     if (cb === null) return;
+    if (this.interim) {
+      this.interim = false;
+      return;
+    }
     const held = this.held;
     this.held = null;
     this.responseEnded = true;
