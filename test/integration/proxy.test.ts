@@ -95,9 +95,10 @@ function config(): string {
                 route: { cluster_header: x-cluster }
               - match: { prefix: "/", headers: [{ name: x-kind, string_match: { exact: none } }] }
                 direct_response: { status: 200 }
-              - match: { prefix: "/" }
+              - match: { prefix: "/", headers: [{ name: x-no-route, present_match: true, invert_match: true }] }
                 route: { cluster: up_h1, host_rewrite_literal: rewritten.example }
-                response_headers_to_add: [{ header: { key: x-route, value: r } }]`;
+                response_headers_to_add: [{ header: { key: x-route, value: r } }]
+          http_filters: [{ name: envoy.filters.http.router }]`;
   const cluster = (name: string, port: number, h2: boolean, type = 'STATIC', host = '127.0.0.1') => `
   - name: ${name}
     connect_timeout: 0.25s
@@ -213,8 +214,12 @@ for (const [name, make] of clients) {
       assert.equal(r2.body, `received ${body.length}`);
     });
 
-    test('local replies: 404 no route target, direct response, redirect, 503s, 504', async () => {
+    test('local replies: 404 no route, direct response, redirect, 503s, 504', async () => {
       const c = make();
+      const none = await c('/x', { headers: { 'x-no-route': '1' } });
+      assert.equal(none.status, 404);
+      assert.equal(none.body, '');
+      assert.equal(none.headers.server, 'envoy');
       const nr = await c('/anything', { headers: { 'x-kind': 'none' } });
       assert.equal(nr.status, 200);
       assert.equal(nr.body, '');
