@@ -62,9 +62,11 @@ export class NodeListener {
         },
         ALPNCallback: ({ servername, protocols }) => {
           const c = this.pickChain(servername);
-          if (!c) return undefined;
-          for (const p of c.alpn) if (protocols.includes(p)) return p;
-          return undefined;
+          if (c) for (const p of c.alpn) if (protocols.includes(p)) return p;
+          // Envoy without a matching alpn_protocols entry acknowledges no protocol and the client falls
+          // back to HTTP/1.1. Node's callback cannot "not acknowledge" (undefined is a fatal alert), so
+          // HTTP/1.1 is selected explicitly when the client offers it.
+          return protocols.includes('http/1.1') ? 'http/1.1' : undefined;
         },
         requestCert: needCert,
         rejectUnauthorized: false,
