@@ -2,11 +2,27 @@
 // and checking what a schema cannot: cross references, duplicates, filter order, features that exist in
 // Envoy but not here. File and environment data sources are read through the injected `ConfigEnv`.
 import type * as C from './types.js';
-import { T_CARES, T_DOWNSTREAM_TLS, T_FILE_LOG, T_GETADDRINFO, T_HCM, T_HEALTH_CHECK, T_ROUTER, T_STDERR_LOG, T_STDOUT_LOG, T_UPSTREAM_HTTP, T_UPSTREAM_TLS } from './schema.js';
+import { T_CARES, T_DOWNSTREAM_TLS, T_FILE_LOG, T_GETADDRINFO, T_ROUTER, T_STDERR_LOG, T_STDOUT_LOG, T_UPSTREAM_HTTP, T_UPSTREAM_TLS } from './schema.js';
 import type { WalkIssue } from './schema-dsl.js';
 import { DEFAULT_HTTP2, DEFAULT_THRESHOLDS } from './defaults.js';
 import { flattenRuntime } from './runtime.js';
 import { stableListenerName } from './listener-name.js';
+import { headersToRemove, headerValueOptions } from './header-mutations.js';
+import { isIp } from './ip.js';
+import {
+  GRPC_RETRY_ON,
+  HCM_NAMES,
+  HEALTH_CHECK_NAMES,
+  ROUTER_NAMES,
+  TLS_INSPECTOR_NAMES,
+  isEnvoyHttpFilter,
+  isEnvoyListenerFilter,
+  isEnvoyNetworkFilter,
+  noImplementation,
+} from './extension-names.js';
+import { RETRY_ON_NAMES } from '../http/retry.js';
+
+export { isIp, isIpv4 } from './ip.js';
 
 /** What the pure loader needs from the outside world. */
 export interface ConfigEnv {
@@ -22,9 +38,6 @@ export interface ConfigEnv {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type N = any;
 
-const LEGACY_ROUTER_NAMES = new Set(['envoy.filters.http.router', 'envoy.router']);
-const LEGACY_HC_NAMES = new Set(['envoy.filters.http.health_check', 'envoy.health_check']);
-
 class Builder {
   constructor(
     readonly env: ConfigEnv,
@@ -34,6 +47,8 @@ class Builder {
   err(path: string, message: string): void {
     this.issues.push({ path, message });
   }
+
+  readonly report = (path: string, message: string): void => this.err(path, message);
 
   dataSource(ds: N, path: string): C.DataSource | null {
     if (!ds) return null;
@@ -66,14 +81,17 @@ class Builder {
     }
   }
 
-  socketAddress(a: N, path: string): C.SocketAddress {
+  /** `ip`: the address is resolved without DNS (listeners, admin), so it must be an IP literal. */
+  socketAddress(a: N, path: string, ip = false): C.SocketAddress {
     const sa = a?.socket_address;
     if (!sa) {
       this.err(path, 'socket_address is required');
       return { address: '0.0.0.0', port: 0 };
     }
     if (sa.protocol === 'UDP') this.err(`${path}.socket_address.protocol`, 'UDP is not supported by nuncio');
-    return { address: sa.address ?? '', port: sa.port_value ?? 0 };
+    const address: string = sa.address ?? '';
+    if (ip && !isIp(address)) this.err(`${path}.socket_address.address`, `malformed IP address: ${address}`);
+    return { address, port: sa.port_value ?? 0 };
   }
 
   accessLogs(list: N[] | undefined, path: string): C.AccessLogConfig[] {
@@ -101,43 +119,28 @@ class Builder {
           jsonFormat = lf.json_format;
           typedJson = true; // SubstitutionFormatString.json_format keeps value types
         }
-      } else if (tc.format !== undefined) textFormat = tc.format;
+      } else if (tc.format) textFormat = tc.format; // FileAccessLog: an empty format is the default one
       else if (tc.json_format) jsonFormat = tc.json_format;
       else if (tc.typed_json_format) {
         jsonFormat = tc.typed_json_format;
         typedJson = true;
       }
-      if (textFormat === null && jsonFormat === null) textFormat = ''; // '' = Envoy's default format
+      // Both null: Envoy's default format (see compileFormat).
       out.push({ path: filePath, textFormat, jsonFormat, typedJson, omitEmptyValues: omitEmpty });
     });
     return out;
   }
 
   headerOptions(list: N[] | undefined, path: string): C.HeaderValueOption[] {
-    return (list ?? []).map((o: N, i: number) => {
-      const key = String(o.header?.key ?? '').toLowerCase();
-      if (key.startsWith(':') || key === 'host') {
-        this.err(`${path}[${i}].header.key`, `"${key}" cannot be set by header mutations`);
-      }
-      let action: C.HeaderValueOption['appendAction'] = o.append_action ?? 'APPEND_IF_EXISTS_OR_ADD';
-      if (o.append === false) action = 'OVERWRITE_IF_EXISTS_OR_ADD';
-      const value = o.header?.value ?? (o.header?.raw_value ? Buffer.from(o.header.raw_value, 'base64').toString('latin1') : '');
-      return { key, value, appendAction: action, keepEmptyValue: o.keep_empty_value === true };
-    });
+    return headerValueOptions(list, path, this.report);
   }
 
   mutations(o: N, path: string): C.HeaderMutations {
-    const lower = (l: string[] | undefined, p: string) =>
-      (l ?? []).map((h, i) => {
-        const k = h.toLowerCase();
-        if (k.startsWith(':') || k === 'host') this.err(`${p}[${i}]`, `"${k}" cannot be removed`);
-        return k;
-      });
     return {
       requestHeadersToAdd: this.headerOptions(o.request_headers_to_add, `${path}.request_headers_to_add`),
-      requestHeadersToRemove: lower(o.request_headers_to_remove, `${path}.request_headers_to_remove`),
+      requestHeadersToRemove: headersToRemove(o.request_headers_to_remove, `${path}.request_headers_to_remove`, this.report),
       responseHeadersToAdd: this.headerOptions(o.response_headers_to_add, `${path}.response_headers_to_add`),
-      responseHeadersToRemove: lower(o.response_headers_to_remove, `${path}.response_headers_to_remove`),
+      responseHeadersToRemove: headersToRemove(o.response_headers_to_remove, `${path}.response_headers_to_remove`, this.report),
     };
   }
 
@@ -195,20 +198,32 @@ class Builder {
     };
   }
 
-  retryPolicy(r: N): C.RetryPolicy | null {
+  retryPolicy(r: N, path: string): C.RetryPolicy | null {
     if (!r) return null;
     const base = r.retry_back_off?.base_interval ?? 25;
+    // Envoy splits on ',' and trims; names it does not know are ignored (RetryPolicyImpl keeps only
+    // the bits), so only the real conditions nuncio lacks are refused.
+    const retryOn = String(r.retry_on ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    for (const name of retryOn) {
+      if (GRPC_RETRY_ON.has(name) && !RETRY_ON_NAMES.includes(name)) {
+        this.err(`${path}.retry_on`, `retry_on condition '${name}' (gRPC) is not supported by nuncio`);
+      }
+    }
+    const maxBackOff = r.retry_back_off?.max_interval ?? base * 10;
+    if (maxBackOff < base) {
+      this.err(`${path}.retry_back_off`, 'retry_policy.max_interval must greater than or equal to the base_interval');
+    }
     return {
-      retryOn: String(r.retry_on ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== ''),
+      retryOn,
       numRetries: r.num_retries ?? 1,
       perTryTimeoutMs: r.per_try_timeout ?? 0,
       perTryIdleTimeoutMs: r.per_try_idle_timeout ?? 0,
       retriableStatusCodes: r.retriable_status_codes ?? [],
       backOffBaseMs: base,
-      backOffMaxMs: r.retry_back_off?.max_interval ?? base * 10,
+      backOffMaxMs: maxBackOff,
       hostSelectionRetryMaxAttempts: r.host_selection_retry_max_attempts ?? 1,
     };
   }
@@ -221,11 +236,9 @@ class Builder {
     else if (m.path !== undefined) (kind = 'path'), (value = m.path);
     else if (m.safe_regex !== undefined) (kind = 'regex'), (value = m.safe_regex.regex);
     else if (m.path_separated_prefix !== undefined) {
+      // Its PGV pattern is checked with the other route rules in core/router/check.ts.
       kind = 'path_separated_prefix';
       value = m.path_separated_prefix;
-      if (!value.startsWith('/') || (value.length > 1 && value.endsWith('/')) || /[?#]/.test(value)) {
-        this.err(`${path}.match.path_separated_prefix`, 'must start with "/", not end with "/", and contain no "?" or "#"');
-      }
     }
     const match: C.RouteMatch = {
       kind,
@@ -253,10 +266,11 @@ class Builder {
       };
       action = {
         type: 'redirect',
-        scheme: d.https_redirect ? 'https' : (d.scheme_redirect ?? null),
-        host: d.host_redirect ?? null,
+        // Envoy treats empty redirect strings as unset.
+        scheme: d.https_redirect ? 'https' : d.scheme_redirect || null,
+        host: d.host_redirect || null,
         port: d.port_redirect ?? 0,
-        path: d.path_redirect ?? null,
+        path: d.path_redirect || null,
         prefixRewrite: d.prefix_rewrite ?? null,
         regexRewrite: d.regex_rewrite ? { pattern: d.regex_rewrite.pattern.regex, substitution: d.regex_rewrite.substitution ?? '' } : null,
         responseCode: codes[d.response_code ?? 'MOVED_PERMANENTLY'],
@@ -282,11 +296,7 @@ class Builder {
         weight: c.weight ?? 0,
         ...this.mutations(c, `${path}.weighted_clusters.clusters[${i}]`),
       }));
-      const total = weighted!.reduce((s, c) => s + c.weight, 0);
-      if (total === 0) this.err(`${path}.weighted_clusters`, 'sum of weights must be greater than 0');
-      if (a.weighted_clusters.total_weight !== undefined && a.weighted_clusters.total_weight !== total) {
-        this.err(`${path}.weighted_clusters.total_weight`, `sum of weights in weighted_cluster should add up to ${a.weighted_clusters.total_weight}, got ${total}`);
-      }
+      // Sums of weights are checked with the other route rules in core/router/check.ts.
       if (a.weighted_clusters.runtime_key_prefix) this.err(`${path}.weighted_clusters.runtime_key_prefix`, 'not supported by nuncio');
       (a.weighted_clusters.clusters ?? []).forEach((c: N, i: number) => {
         if (c.host_rewrite_literal) this.err(`${path}.weighted_clusters.clusters[${i}].host_rewrite_literal`, 'not supported by nuncio');
@@ -303,12 +313,12 @@ class Builder {
       prefixRewrite: a.prefix_rewrite ?? null,
       regexRewrite: a.regex_rewrite ? { pattern: a.regex_rewrite.pattern.regex, substitution: a.regex_rewrite.substitution ?? '' } : null,
       pathRewrite: null,
-      hostRewriteLiteral: a.host_rewrite_literal ?? null,
+      hostRewriteLiteral: a.host_rewrite_literal || null,
       autoHostRewrite: a.auto_host_rewrite === true,
       hostRewriteHeader: a.host_rewrite_header ? String(a.host_rewrite_header).toLowerCase() : null,
       timeoutMs: a.timeout ?? 15000,
       idleTimeoutMs: a.idle_timeout ?? 0,
-      retryPolicy: this.retryPolicy(a.retry_policy),
+      retryPolicy: this.retryPolicy(a.retry_policy, `${path}.retry_policy`),
     };
   }
 
@@ -323,7 +333,7 @@ class Builder {
           domains: (vh.domains ?? []).map((d: string) => d.toLowerCase()),
           routes: (vh.routes ?? []).map((r: N, j: number) => this.route(r, `${p}.routes[${j}]`, maxBody)),
           requireTls: vh.require_tls ?? 'NONE',
-          retryPolicy: this.retryPolicy(vh.retry_policy),
+          retryPolicy: this.retryPolicy(vh.retry_policy, `${p}.retry_policy`),
           ...this.mutations(vh, p),
         };
       }),
@@ -355,36 +365,49 @@ class Builder {
     let healthCheck: C.HcmConfig['healthCheck'] = null;
     let suppressEnvoyHeaders = false;
     const filters: N[] = h.http_filters ?? [];
+    if (filters.length === 0) {
+      // Envoy accepts an empty chain (and then never answers); nuncio always routes.
+      this.err(`${path}.http_filters`, 'an HTTP filter chain without envoy.filters.http.router is not supported by nuncio');
+    }
     filters.forEach((f: N, i: number) => {
       const p = `${path}.http_filters[${i}]`;
-      const type = f.typed_config?.['@type'];
-      const isRouter = type === T_ROUTER || (!f.typed_config && LEGACY_ROUTER_NAMES.has(f.name));
-      const isHc = type === T_HEALTH_CHECK || (!f.typed_config && LEGACY_HC_NAMES.has(f.name));
+      const last = i === filters.length - 1;
       if (f.disabled) {
         this.err(`${p}.disabled`, 'disabled filters are not supported by nuncio');
         return;
       }
-      if (isRouter) {
-        if (i !== filters.length - 1) {
-          this.err(p, `terminal filter named ${f.name} of type envoy.filters.http.router must be the last filter in a http filter chain.`);
-        }
-        const tc = f.typed_config ?? {};
-        suppressEnvoyHeaders = tc.suppress_envoy_headers === true;
-      } else if (isHc) {
-        if (!f.typed_config) {
-          this.err(p, 'envoy.filters.http.health_check requires a typed_config with pass_through_mode');
-          return;
-        }
-        healthCheck = {
-          passThroughMode: f.typed_config.pass_through_mode === true,
-          headers: (f.typed_config.headers ?? []).map((x: N) => this.headerMatch(x)),
-        };
-      } else if (!f.typed_config) {
-        this.err(p, `Didn't find a registered implementation for name: '${f.name}'`);
-      } else if (i === filters.length - 1) {
-        this.err(p, `non-terminal filter named ${f.name} is the last filter in a http filter chain.`);
+      const tc = f.typed_config;
+      // A filter with a typed_config is the type's (the walker refused other types); without one,
+      // the name decides, legacy names included.
+      let kind: 'router' | 'health_check';
+      if (tc !== undefined) kind = tc['@type'] === T_ROUTER ? 'router' : 'health_check';
+      else if (ROUTER_NAMES.has(f.name)) kind = 'router';
+      else if (HEALTH_CHECK_NAMES.has(f.name)) {
+        this.err(`${p}.typed_config.pass_through_mode`, 'is required');
+        return;
+      } else if (isEnvoyHttpFilter(f.name)) {
+        this.err(p, `HTTP filter ${f.name} is not supported by nuncio`);
+        return;
+      } else {
+        if (!f.is_optional) this.err(p, noImplementation(f.name));
+        return;
       }
+      if (kind === 'router') {
+        if (!last) {
+          this.err(p, `Error: terminal filter named ${f.name} of type envoy.filters.http.router must be the last filter in a http filter chain.`);
+        }
+        suppressEnvoyHeaders = tc?.suppress_envoy_headers === true;
+        return;
+      }
+      if (last) {
+        this.err(p, `Error: non-terminal filter named ${f.name} of type envoy.filters.http.health_check is the last filter in a http filter chain.`);
+      }
+      healthCheck = {
+        passThroughMode: tc.pass_through_mode === true,
+        headers: (tc.headers ?? []).map((x: N) => this.headerMatch(x)),
+      };
     });
+    if (h.codec_type === 'HTTP3') this.err(`${path}.codec_type`, 'HTTP3 is not supported by nuncio');
     const common = h.common_http_protocol_options ?? {};
     const h1 = h.http_protocol_options ?? {};
     if (h1.allow_absolute_url === false) {
@@ -460,10 +483,11 @@ class Builder {
 
   listener(l: N, i: number, names: Map<string, number>, addrs: Map<string, number>): C.ListenerConfig {
     const path = `static_resources.listeners[${i}]`;
-    const address = this.socketAddress(l.address, `${path}.address`);
-    const key = `${address.address}:${address.port}`;
+    const address = this.socketAddress(l.address, `${path}.address`, true);
+    const key = address.address.includes(':') ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
     const name = l.name || stableListenerName(address);
-    if (names.has(name)) this.err(`${path}.name`, `error adding listener named '${name}': duplicate listener (also listeners[${names.get(name)}])`);
+    // An unnamed listener's name comes from its address, which the address check below covers.
+    if (l.name && names.has(name)) this.err(`${path}.name`, `error adding listener named '${name}': duplicate listener (also listeners[${names.get(name)}])`);
     names.set(name, i);
     if (address.port !== 0) {
       if (addrs.has(key)) {
@@ -472,24 +496,33 @@ class Builder {
       addrs.set(key, i);
     }
     const chains: N[] = l.filter_chains ?? [];
-    if (chains.length === 0) this.err(`${path}.filter_chains`, 'error adding listener: no filter chains specified');
+    if (chains.length === 0) this.err(`${path}.filter_chains`, `error adding listener '${key}': no filter chains specified`);
     const seenNames = new Set<string>();
     const filterChains: C.FilterChain[] = [];
     chains.forEach((fc: N, j: number) => {
       const p = `${path}.filter_chains[${j}]`;
       const filters: N[] = fc.filters ?? [];
-      const hcms = filters.filter((f) => f.typed_config?.['@type'] === T_HCM);
-      filters.forEach((f: N, k: number) => {
-        if (!f.typed_config) {
-          this.err(`${p}.filters[${k}]`, `network filter "${f.name}" needs a typed_config (nuncio implements envoy.filters.network.http_connection_manager)`);
-        }
-      });
       if (filters.length === 0) {
-        this.err(`${p}.filters`, 'a filter chain needs an http_connection_manager filter');
+        // Envoy accepts it and closes every connection; nuncio only serves HTTP.
+        this.err(`${p}.filters`, 'a filter chain without envoy.filters.network.http_connection_manager is not supported by nuncio');
         return;
       }
-      if (filters.length > 1) this.err(`${p}.filters`, 'nuncio supports exactly one network filter (http_connection_manager) per filter chain');
-      if (hcms.length === 0) return;
+      // The walker let only HttpConnectionManager typed configs through; without one the name decides.
+      let hcmAt = -1;
+      filters.forEach((f: N, k: number) => {
+        const fp = `${p}.filters[${k}]`;
+        if (f.typed_config === undefined) {
+          if (HCM_NAMES.has(f.name)) this.err(`${fp}.typed_config.stat_prefix`, 'is required');
+          else if (isEnvoyNetworkFilter(f.name)) this.err(fp, `network filter ${f.name} is not supported by nuncio`);
+          else this.err(fp, noImplementation(f.name));
+          return;
+        }
+        if (k !== filters.length - 1) {
+          this.err(fp, `Error: terminal filter named ${f.name} of type envoy.filters.network.http_connection_manager must be the last filter in a network filter chain.`);
+        }
+        if (hcmAt < 0) hcmAt = k;
+      });
+      if (hcmAt < 0) return;
       const serverNames: string[] = (fc.filter_chain_match?.server_names ?? []).map((s: string) => s.toLowerCase());
       const matchKey = serverNames.slice().sort().join(',');
       if (seenNames.has(matchKey)) {
@@ -511,13 +544,14 @@ class Builder {
         }
         tls = { common, requireClientCertificate: ts.require_client_certificate === true, requireSni: ts.require_sni === true };
       }
-      const hcm = this.hcm(hcms[0].typed_config, `${p}.filters[${filters.indexOf(hcms[0])}].typed_config`);
+      const hcm = this.hcm(filters[hcmAt].typed_config, `${p}.filters[${hcmAt}].typed_config`);
       filterChains.push({ name: fc.name ?? '', serverNames, tls, hcm });
     });
     (l.listener_filters ?? []).forEach((lf: N, k: number) => {
-      if (!lf.typed_config && lf.name !== 'envoy.filters.listener.tls_inspector' && lf.name !== 'envoy.listener.tls_inspector') {
-        this.err(`${path}.listener_filters[${k}]`, `listener filter "${lf.name}" is not supported by nuncio`);
-      }
+      if (lf.typed_config !== undefined || TLS_INSPECTOR_NAMES.has(lf.name)) return;
+      const lp = `${path}.listener_filters[${k}]`;
+      if (isEnvoyListenerFilter(lf.name)) this.err(lp, `listener filter ${lf.name} is not supported by nuncio`);
+      else this.err(lp, noImplementation(lf.name));
     });
     const statPrefix = l.stat_prefix || `${address.address.includes(':') ? `[${address.address}]` : address.address}_${address.port}`.replace(/:/g, '_');
     return { name, address, statPrefix, filterChains, perConnectionBufferLimitBytes: l.per_connection_buffer_limit_bytes ?? 1024 * 1024 };
@@ -605,7 +639,7 @@ class Builder {
       if (le.priority) this.err(`${path}.load_assignment.endpoints[${j}].priority`, 'endpoint priorities other than 0 are not supported by nuncio');
       if (le.load_balancing_weight !== undefined) this.err(`${path}.load_assignment.endpoints[${j}].load_balancing_weight`, 'locality weights are not supported by nuncio');
     });
-    if (type === 'LOGICAL_DNS' && endpoints.length !== 1) {
+    if (type === 'LOGICAL_DNS' && ((la?.endpoints ?? []).length !== 1 || (la.endpoints[0].lb_endpoints ?? []).length !== 1)) {
       this.err(`${path}.load_assignment`, 'LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint');
     }
     let protocol: C.UpstreamProtocol = 'http1';
@@ -654,7 +688,7 @@ class Builder {
           host: hh.host ?? '',
           expectedStatuses: (hh.expected_statuses ?? [{ start: 200, end: 201 }]).map((r: N) => [r.start ?? 0, r.end ?? 0] as const),
           requestHeadersToAdd: this.headerOptions(hh.request_headers_to_add, `${p}.http_health_check.request_headers_to_add`),
-          requestHeadersToRemove: (hh.request_headers_to_remove ?? []).map((s: string) => s.toLowerCase()),
+          requestHeadersToRemove: headersToRemove(hh.request_headers_to_remove, `${p}.http_health_check.request_headers_to_remove`, this.report),
           codecClientType: hh.codec_client_type === 'HTTP2' ? 'HTTP2' : 'HTTP1',
         },
       };
@@ -699,15 +733,6 @@ class Builder {
       tls,
     };
   }
-}
-
-export function isIp(s: string): boolean {
-  return isIpv4(s) || (s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s));
-}
-
-export function isIpv4(s: string): boolean {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  return m !== null && m.slice(1).every((x) => Number(x) <= 255);
 }
 
 /** Builds the snapshot; problems are appended to `issues` (the snapshot is only valid if none were). */
@@ -755,13 +780,19 @@ export function buildSnapshot(tree: N, env: ConfigEnv, issues: WalkIssue[]): C.S
   if (tree.admin?.address) {
     const logs = b.accessLogs(tree.admin.access_log, 'admin.access_log');
     if (tree.admin.access_log_path) {
-      logs.unshift({ path: tree.admin.access_log_path, textFormat: '', jsonFormat: null, typedJson: false, omitEmptyValues: false });
+      logs.unshift({ path: tree.admin.access_log_path, textFormat: null, jsonFormat: null, typedJson: false, omitEmptyValues: false });
     }
-    admin = { address: b.socketAddress(tree.admin.address, 'admin.address'), accessLogs: logs };
+    admin = { address: b.socketAddress(tree.admin.address, 'admin.address', true), accessLogs: logs };
   }
 
-  const layers: C.RuntimeLayer[] = (tree.layered_runtime?.layers ?? []).map((l: N, i: number) => {
-    if (l.static_layer) return { name: l.name, kind: 'static', values: flattenRuntime(l.static_layer) };
+  const rawLayers: N[] = tree.layered_runtime?.layers ?? [];
+  const layers: C.RuntimeLayer[] = rawLayers.map((l: N, i: number) => {
+    if (l.static_layer) {
+      const errors: string[] = [];
+      const values = flattenRuntime(l.static_layer, '', {}, errors);
+      for (const e of errors) b.err(`layered_runtime.layers[${i}].static_layer`, e);
+      return { name: l.name, kind: 'static', values };
+    }
     if (l.disk_layer) {
       const d = l.disk_layer;
       let dir = `${d.symlink_root ?? ''}/${d.subdirectory ?? ''}`.replace(/\/+/g, '/');
@@ -771,12 +802,19 @@ export function buildSnapshot(tree: N, env: ConfigEnv, issues: WalkIssue[]): C.S
     }
     return { name: l.name, kind: 'admin', values: {} };
   });
+  // Envoy gives a layered_runtime without layers one (unnamed) admin layer.
+  if (tree.layered_runtime !== undefined && layers.length === 0) layers.push({ name: '', kind: 'admin', values: {} });
   const layerNames = new Set<string>();
   layers.forEach((l, i) => {
-    if (layerNames.has(l.name)) b.err(`layered_runtime.layers[${i}].name`, `duplicate runtime layer name "${l.name}"`);
+    if (layerNames.has(l.name)) b.err(`layered_runtime.layers[${i}].name`, `Duplicate layer name: ${l.name}`);
     layerNames.add(l.name);
   });
   if (layers.filter((l) => l.kind === 'admin').length > 1) b.err('layered_runtime.layers', 'Too many admin layers specified in LayeredRuntime, at most one may be specified');
+
+  if (tree.stats_flush_on_admin !== undefined) {
+    if (tree.stats_flush_on_admin !== true) b.err('stats_flush_on_admin', 'value must equal true');
+    else if (tree.stats_flush_interval !== undefined) b.err('stats_flush_on_admin', 'Only one of stats_flush_interval or stats_flush_on_admin should be set!');
+  }
 
   const n = tree.node ?? {};
   return deepFreeze({

@@ -1,15 +1,22 @@
 // Config text in, frozen Snapshot or a list of errors out. Pure: file contents and environment come
 // through ConfigEnv. `--config-yaml` is merged over the file as protobuf MergeFrom does (messages merge,
-// repeated fields append, scalars replace).
+// repeated fields append, map entries and scalars replace).
 import YAML from 'yaml';
-import { walk, type WalkIssue } from './schema-dsl.js';
+import { walk, type Ty, type WalkIssue } from './schema-dsl.js';
 import { bootstrap } from './schema.js';
 import { buildSnapshot, type ConfigEnv } from './build.js';
 import type { Snapshot } from './types.js';
 import { checkRouteConfig } from '../router/check.js';
 import { checkFormat } from '../access-log/format.js';
 
-export type LoadResult = { readonly ok: true; readonly snapshot: Snapshot } | { readonly ok: false; readonly errors: string[] };
+export type LoadResult =
+  | { readonly ok: true; readonly snapshot: Snapshot; readonly unknownFields: readonly string[] }
+  | { readonly ok: false; readonly errors: string[] };
+
+export interface LoadOptions {
+  /** Envoy's --allow-unknown-static-fields: unknown fields are dropped and reported, not fatal. */
+  readonly allowUnknownFields?: boolean;
+}
 
 export interface ConfigSource {
   /** Name used in messages (the file path, or '--config-yaml'). */
@@ -33,12 +40,15 @@ export function parseConfigText(src: ConfigSource): { tree: unknown } | { error:
   try {
     const docs = YAML.parseAllDocuments(src.text, { uniqueKeys: true, merge: true, prettyErrors: true });
     if (!Array.isArray(docs)) return { error: `${src.name}: cannot parse YAML` };
+    if (docs.length === 0) return { error: `${src.name}: configuration is empty` };
     if (docs.length !== 1) return { error: `${src.name}: expected exactly one YAML document, found ${docs.length}` };
     const doc = docs[0];
     if (doc.errors.length > 0) {
       return { error: `${src.name}: invalid YAML: ${doc.errors.map((e) => e.message.split('\n')[0]).join('; ')}` };
     }
-    return { tree: doc.toJS({ maxAliasCount: 1000 }) };
+    const tree: unknown = doc.toJS({ maxAliasCount: 1000 });
+    if (tree === null || tree === undefined) return { error: `${src.name}: configuration is empty` };
+    return { tree };
   } catch (e) {
     return { error: `${src.name}: invalid YAML: ${(e as Error).message}` };
   }
@@ -48,15 +58,29 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** protobuf MergeFrom on normalised trees. */
-export function mergeTrees(base: unknown, over: unknown): unknown {
+/**
+ * protobuf MergeFrom on normalised trees: repeated fields append, messages merge field by field, map
+ * and Struct entries replace the whole entry, an Any of the same type merges, scalars replace. `ty`
+ * (the schema of `base`) tells maps from messages; without it objects merge recursively.
+ */
+export function mergeTrees(base: unknown, over: unknown, ty?: Ty): unknown {
+  if (over === undefined) return base;
+  if (base === undefined) return over;
+  const t = ty?.k === 'lazy' ? ty.get() : ty;
   if (Array.isArray(base) && Array.isArray(over)) return [...base, ...over];
-  if (isObj(base) && isObj(over)) {
-    const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) out[k] = k in out ? mergeTrees(out[k], v) : v;
-    return out;
+  if (!isObj(base) || !isObj(over)) return over;
+  if (t?.k === 'map' || t?.k === 'struct') return { ...base, ...over };
+  let fields: Readonly<Record<string, Ty>> | undefined;
+  if (t?.k === 'msg') fields = t.fields;
+  else if (t?.k === 'any') {
+    const type = base['@type'];
+    if (typeof type !== 'string' || type !== over['@type']) return over;
+    const m = t.types[type];
+    fields = m === undefined ? undefined : (typeof m === 'function' ? m() : m).fields;
   }
-  return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? mergeTrees(out[k], v, fields?.[k]) : v;
+  return out;
 }
 
 function formatIssues(issues: readonly WalkIssue[]): string[] {
@@ -64,7 +88,7 @@ function formatIssues(issues: readonly WalkIssue[]): string[] {
 }
 
 /** Loads the bootstrap from a file's text and/or `--config-yaml` text. */
-export function loadConfig(sources: readonly ConfigSource[], env: ConfigEnv): LoadResult {
+export function loadConfig(sources: readonly ConfigSource[], env: ConfigEnv, opts: LoadOptions = {}): LoadResult {
   if (sources.length === 0) return { ok: false, errors: ['no configuration given: use -c <path> and/or --config-yaml <yaml>'] };
   const issues: WalkIssue[] = [];
   let merged: unknown = undefined;
@@ -77,7 +101,13 @@ export function loadConfig(sources: readonly ConfigSource[], env: ConfigEnv): Lo
     if (sources.length > 1) {
       for (let i = before; i < issues.length; i++) issues[i] = { path: `${src.name}: ${issues[i].path}`, message: issues[i].message };
     }
-    merged = merged === undefined ? norm : mergeTrees(merged, norm);
+    merged = merged === undefined ? norm : mergeTrees(merged, norm, bootstrap);
+  }
+  const unknownFields: string[] = [];
+  if (opts.allowUnknownFields) {
+    for (let i = issues.length - 1; i >= 0; i--) {
+      if (issues[i].message === 'unknown field') unknownFields.unshift(issues.splice(i, 1)[0].path);
+    }
   }
   if (issues.length > 0) return { ok: false, errors: formatIssues(issues) };
   const snapshot = buildSnapshot(merged, env, issues);
@@ -96,5 +126,5 @@ export function loadConfig(sources: readonly ConfigSource[], env: ConfigEnv): Lo
     if (e) issues.push({ path: `admin.access_log[${k}]`, message: e });
   });
   if (issues.length > 0) return { ok: false, errors: formatIssues(issues) };
-  return { ok: true, snapshot };
+  return { ok: true, snapshot, unknownFields };
 }

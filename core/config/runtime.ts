@@ -3,15 +3,32 @@ import type { RuntimeConfig } from './types.js';
 
 export type RuntimeValue = string | number | boolean;
 
-/** Flattens a static_layer Struct into dotted keys, as Envoy's runtime snapshot does. */
-export function flattenRuntime(o: unknown, prefix = '', out: Record<string, RuntimeValue> = {}): Record<string, RuntimeValue> {
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-    if (prefix) out[prefix] = Array.isArray(o) ? JSON.stringify(o) : (o as RuntimeValue);
+/**
+ * Flattens a static_layer Struct into dotted keys, as Envoy's ProtoLayer does: nested maps become
+ * `a.b.c`; an empty map or a FractionalPercent-like map (numerator/denominator) is one entry, kept
+ * as JSON text; a list or null is "Invalid runtime entry value for <key>", appended to `errors`.
+ */
+export function flattenRuntime(
+  o: unknown,
+  prefix = '',
+  out: Record<string, RuntimeValue> = {},
+  errors: string[] = [],
+): Record<string, RuntimeValue> {
+  if (o === null || o === undefined || Array.isArray(o)) {
+    errors.push(`Invalid runtime entry value for ${prefix}`);
     return out;
   }
-  for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
-    flattenRuntime(v, prefix ? `${prefix}.${k}` : k, out);
+  if (typeof o !== 'object') {
+    out[prefix] = o as RuntimeValue;
+    return out;
   }
+  const fields = o as Record<string, unknown>;
+  const keys = Object.keys(fields);
+  if (prefix !== '' && (keys.length === 0 || 'numerator' in fields || 'denominator' in fields)) {
+    out[prefix] = JSON.stringify(fields);
+    return out;
+  }
+  for (const k of keys) flattenRuntime(fields[k], prefix ? `${prefix}.${k}` : k, out, errors);
   return out;
 }
 

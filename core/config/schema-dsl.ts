@@ -1,16 +1,17 @@
 // A small declarative schema for the protobuf-JSON subset of Envoy's v3 API that nuncio reads, and the
-// walker that checks a parsed YAML/JSON tree against it. The walker normalises as protobuf's JSON
-// mapping does (lowerCamelCase names, wrapper types, durations, enum names in any case) and reports
-// every problem with the field path, so one run shows the operator all the errors.
+// walker that checks a parsed YAML/JSON tree against it. The walker accepts what protobuf's JSON parser
+// in legacy mode (Envoy's) accepts: lowerCamelCase names, wrappers and durations also as objects, enum
+// names in any case, a lone item for a list, `{}` as an unset Any; it reports every problem with its
+// field path, so one run shows the operator all the errors.
 
 export type Ty =
-  | { readonly k: 'string'; readonly minLen?: number }
+  | { readonly k: 'string'; readonly minLen?: number; readonly header?: 'name' | 'value' }
   | { readonly k: 'bytes' }
   | { readonly k: 'bool' }
   | { readonly k: 'uint'; readonly min?: number; readonly max?: number }
   | { readonly k: 'int'; readonly min?: number; readonly max?: number }
   | { readonly k: 'double'; readonly min?: number; readonly max?: number }
-  | { readonly k: 'duration'; readonly minMs?: number }
+  | DurationTy
   | { readonly k: 'enum'; readonly values: readonly string[] }
   | MsgTy
   | { readonly k: 'list'; readonly of: Ty; readonly minItems?: number }
@@ -18,6 +19,17 @@ export type Ty =
   | { readonly k: 'struct' }
   | AnyTy
   | { readonly k: 'lazy'; readonly get: () => Ty };
+
+/** PGV duration rules, in milliseconds. */
+export interface DurationRule {
+  readonly gt?: number;
+  readonly gte?: number;
+  readonly lt?: number;
+}
+
+export interface DurationTy extends DurationRule {
+  readonly k: 'duration';
+}
 
 export interface MsgTy {
   readonly k: 'msg';
@@ -40,13 +52,19 @@ export interface AnyTy {
   readonly unsupportedTypes?: readonly string[];
 }
 
+const UINT32_MAX = 4294967295;
+
 export const str = (minLen?: number): Ty => ({ k: 'string', minLen });
+/** A string with PGV's HTTP_HEADER_NAME / HTTP_HEADER_VALUE rule (strict: false: no NUL, CR, LF). */
+export const headerStr = (header: 'name' | 'value', minLen?: number): Ty => ({ k: 'string', minLen, header });
 export const bool: Ty = { k: 'bool' };
 export const bytes: Ty = { k: 'bytes' };
-export const uint = (min?: number, max?: number): Ty => ({ k: 'uint', min, max });
+/** uint32 unless a larger max is given. */
+export const uint = (min?: number, max: number = UINT32_MAX): Ty => ({ k: 'uint', min, max });
 export const int = (min?: number, max?: number): Ty => ({ k: 'int', min, max });
 export const double = (min?: number, max?: number): Ty => ({ k: 'double', min, max });
-export const duration = (minMs?: number): Ty => ({ k: 'duration', minMs });
+export const duration = (rule: DurationRule = {}): Ty => ({ k: 'duration', ...rule });
+/** Enum names in number order; '' marks a reserved number. */
 export const enm = (...values: string[]): Ty => ({ k: 'enum', values });
 export const list = (of: Ty, minItems?: number): Ty => ({ k: 'list', of, minItems });
 export const map = (of: Ty): Ty => ({ k: 'map', of });
@@ -88,8 +106,6 @@ export interface WalkIssue {
   readonly message: string;
 }
 
-const TYPE_PREFIX = 'type.googleapis.com/';
-
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
@@ -97,27 +113,52 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-/** Parses a protobuf-JSON duration ("0.25s", "5s", "1.5s") or {seconds, nanos}; returns ms or null. */
+// protobuf's Duration limit (10000 years), and its JSON grammar: optional '-', digits, up to nine
+// fractional digits, a single 's'. No spaces, no exponent, no other unit.
+const DURATION_MAX_SECONDS = 315576000000;
+const DURATION_RE = /^(-?)(\d+)(?:\.(\d{1,9}))?s$/;
+
+/**
+ * Parses a protobuf-JSON duration ("0.25s", "5s", "-1.5s") or, as protobuf's legacy JSON parser (the
+ * one Envoy uses) also allows, a {seconds, nanos} object of integers. Returns ms, or null if invalid.
+ */
 export function parseDurationMs(v: unknown): number | null {
   if (typeof v === 'string') {
-    const m = /^(-?)(\d+)(?:\.(\d{1,9}))?s$/.exec(v.trim());
+    const m = DURATION_RE.exec(v);
     if (!m) return null;
     const secs = Number(m[2]);
-    const frac = m[3] ? Number(`0.${m[3]}`) : 0;
-    const ms = (secs + frac) * 1000;
+    if (secs > DURATION_MAX_SECONDS) return null;
+    const nanos = m[3] ? Number(m[3].padEnd(9, '0')) : 0;
+    const ms = secs * 1000 + nanos / 1e6;
     return m[1] === '-' ? -ms : ms;
   }
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.some((k) => k !== 'seconds' && k !== 'nanos')) return null;
-    const s = Number(o.seconds ?? 0);
-    const n = Number(o.nanos ?? 0);
-    if (!Number.isFinite(s) || !Number.isFinite(n)) return null;
+  if (isObject(v)) {
+    if (Object.keys(v).some((k) => k !== 'seconds' && k !== 'nanos')) return null;
+    const s = intValue(v.seconds ?? 0);
+    const n = intValue(v.nanos ?? 0);
+    if (s === null || n === null) return null;
+    if (Math.abs(s) > DURATION_MAX_SECONDS || Math.abs(n) > 999999999) return null;
+    if ((s > 0 && n < 0) || (s < 0 && n > 0)) return null; // protobuf: seconds and nanos share a sign
     return s * 1000 + n / 1e6;
   }
   return null;
 }
+
+/** A JSON integer or a string of one (protobuf accepts int64s quoted); null if neither. */
+function intValue(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : null;
+  if (typeof v === 'string' && /^[-+]?\d+$/.test(v)) return Number(v);
+  return null;
+}
+
+/** protobuf's TimeUtil::ToString for a whole number of milliseconds: "0s", "0.001s", "300s". */
+function secondsText(ms: number): string {
+  return `${ms / 1000}s`;
+}
+
+// absl::SimpleAtob, which protobuf's legacy JSON parser uses for quoted booleans.
+const TRUE_WORDS = new Set(['true', 't', 'yes', 'y', '1']);
+const FALSE_WORDS = new Set(['false', 'f', 'no', 'n', '0']);
 
 /**
  * Checks `value` against `ty` and returns the normalised value: message keys in proto field (snake_case)
@@ -129,13 +170,17 @@ export function walk(ty: Ty, value: unknown, path: string, issues: WalkIssue[]):
     case 'lazy':
       return walk(ty.get(), value, path, issues);
     case 'string':
-      if (typeof value === 'number' || typeof value === 'boolean') value = String(value);
+      // Envoy turns unquoted YAML numbers and booleans into JSON numbers and booleans, which a string
+      // field does not take: `value: 1` is an error there too.
       if (typeof value !== 'string') {
-        issues.push({ path, message: `expected a string, got ${describe(value)}` });
+        const hint = typeof value === 'number' || typeof value === 'boolean' ? ' (quote it)' : '';
+        issues.push({ path, message: `expected a string, got ${describe(value)}${hint}` });
         return undefined;
       }
       if (ty.minLen && value.length < ty.minLen) {
         issues.push({ path, message: `must be a non-empty string` });
+      } else if (ty.header && /[\0\r\n]/.test(value)) {
+        issues.push({ path, message: `value does not match regex pattern for HTTP header ${ty.header} (no NUL, CR or LF)` });
       }
       return value;
     case 'bytes':
@@ -143,12 +188,17 @@ export function walk(ty: Ty, value: unknown, path: string, issues: WalkIssue[]):
         issues.push({ path, message: `expected base64 bytes, got ${describe(value)}` });
         return undefined;
       }
-      if (!/^[A-Za-z0-9+/\-_\s]*=*\s*$/.test(value)) {
+      if (!/^[A-Za-z0-9+/\-_]*={0,2}$/.test(value) || value.replace(/=+$/, '').length % 4 === 1) {
         issues.push({ path, message: `invalid base64 data` });
       }
       return value;
     case 'bool':
-      if (value === 'true' || value === 'false') return value === 'true';
+      if (isObject(value) && Object.keys(value).length === 1 && 'value' in value) value = value.value; // BoolValue
+      if (typeof value === 'string') {
+        const w = value.toLowerCase();
+        if (TRUE_WORDS.has(w)) return true;
+        if (FALSE_WORDS.has(w)) return false;
+      }
       if (typeof value !== 'boolean') {
         issues.push({ path, message: `expected true or false, got ${describe(value)}` });
         return undefined;
@@ -157,18 +207,21 @@ export function walk(ty: Ty, value: unknown, path: string, issues: WalkIssue[]):
     case 'uint':
     case 'int':
     case 'double': {
-      let n: number;
-      if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'value' in value) {
-        value = (value as { value: unknown }).value; // wrapper type written as a message
+      if (isObject(value) && Object.keys(value).length === 1 && 'value' in value) {
+        value = value.value; // a wrapper type written as a message, which the legacy parser allows
       }
-      if (typeof value === 'number') n = value;
-      else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) n = Number(value);
-      else {
+      let n: number | null;
+      if (ty.k === 'double') {
+        n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() === value && value !== '' && Number.isFinite(Number(value)) ? Number(value) : null;
+      } else {
+        n = intValue(value);
+        if (n === null && typeof value === 'number' && Number.isFinite(value)) {
+          issues.push({ path, message: `expected an integer, got ${value}` });
+          return undefined;
+        }
+      }
+      if (n === null) {
         issues.push({ path, message: `expected a number, got ${describe(value)}` });
-        return undefined;
-      }
-      if (ty.k !== 'double' && !Number.isInteger(n)) {
-        issues.push({ path, message: `expected an integer, got ${n}` });
         return undefined;
       }
       if (ty.k === 'uint' && n < 0) {
@@ -186,31 +239,38 @@ export function walk(ty: Ty, value: unknown, path: string, issues: WalkIssue[]):
         return undefined;
       }
       if (ms < 0) issues.push({ path, message: `duration must not be negative` });
-      else if (ty.minMs !== undefined && ms < ty.minMs) {
-        issues.push({ path, message: `duration must be at least ${ty.minMs / 1000}s` });
-      }
+      else if (ty.gt !== undefined && !(ms > ty.gt)) issues.push({ path, message: `value must be greater than ${secondsText(ty.gt)}` });
+      else if (ty.gte !== undefined && ms < ty.gte) {
+        issues.push({ path, message: `value must be greater than or equal to ${secondsText(ty.gte)}` });
+      } else if (ty.lt !== undefined && !(ms < ty.lt)) issues.push({ path, message: `value must be less than ${secondsText(ty.lt)}` });
       return ms;
     }
     case 'enum': {
-      if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < ty.values.length) {
-        return ty.values[value];
-      }
-      if (typeof value === 'string') {
+      const num = intValue(value);
+      if (num !== null && num >= 0 && num < ty.values.length && ty.values[num] !== '') return ty.values[num];
+      if (typeof value === 'string' && value !== '') {
         const up = value.toUpperCase();
         if (ty.values.includes(up)) return up;
       }
-      issues.push({ path, message: `invalid value ${describe(value)}; expected one of ${ty.values.join(', ')}` });
+      const names = ty.values.filter((v) => v !== '').join(', ');
+      issues.push({ path, message: `invalid value ${describe(value)}; expected one of ${names}` });
       return undefined;
     }
     case 'list': {
-      if (!Array.isArray(value)) {
-        issues.push({ path, message: `expected a list, got ${describe(value)}` });
-        return undefined;
-      }
-      if (ty.minItems && value.length < ty.minItems) {
+      // protobuf's legacy JSON parser (Envoy's) takes a single element in place of a list.
+      const items = Array.isArray(value) ? value : [value];
+      if (ty.minItems && items.length < ty.minItems) {
         issues.push({ path, message: `must have at least ${ty.minItems} item(s)` });
       }
-      return value.map((v, i) => walk(ty.of, v, `${path}[${i}]`, issues));
+      const of = ty.of.k === 'lazy' ? ty.of.get() : ty.of;
+      return items.map((v, i) => {
+        const p = `${path}[${i}]`;
+        if (v === null && of.k !== 'msg') {
+          issues.push({ path: p, message: 'a list item must not be null' });
+          return undefined;
+        }
+        return walk(of, v, p, issues);
+      });
     }
     case 'map': {
       if (!isObject(value)) {
@@ -238,22 +298,40 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** An `Any` written as `{}`: protobuf's legacy parser takes it as an unset value. */
+function isEmptyAny(ty: Ty, v: unknown): boolean {
+  const t = ty.k === 'lazy' ? ty.get() : ty;
+  return t.k === 'any' && isObject(v) && Object.keys(v).length === 0;
+}
+
+/** "Cluster.RefreshRate" from "config.cluster.v3.Cluster.RefreshRate": the message part of a name. */
+function shortName(name: string): string {
+  const parts = name.split('.');
+  const i = parts.findIndex((p) => /^[A-Z]/.test(p));
+  return i < 0 ? name : parts.slice(i).join('.');
+}
+
 function walkAny(ty: AnyTy, value: unknown, path: string, issues: WalkIssue[]): unknown {
   if (!isObject(value)) {
     issues.push({ path, message: `expected a typed config object, got ${describe(value)}` });
     return undefined;
   }
-  // An empty Any (`typed_config: {}`) is unset in protobuf JSON: the filter is found by name.
-  if (Object.keys(value).length === 0) return undefined;
   const url = value['@type'];
-  if (typeof url !== 'string') {
-    issues.push({ path: `${path}.@type`, message: `missing "@type"` });
+  if (url === undefined) {
+    const empty = Object.keys(value).length === 0;
+    issues.push({ path, message: empty ? 'missing "@type"' : 'missing "@type" (only an empty {} may leave it out)' });
     return undefined;
   }
+  if (typeof url !== 'string') {
+    issues.push({ path: `${path}.@type`, message: `expected a type URL string, got ${describe(url)}` });
+    return undefined;
+  }
+  // Any.type_url: everything up to the last '/' is the (ignored) host part, the rest the type name.
   const slash = url.lastIndexOf('/');
-  const full = slash >= 0 ? url.slice(slash + 1) : url;
-  if (slash >= 0 && url.slice(0, slash + 1) !== TYPE_PREFIX && !url.includes('/')) {
-    issues.push({ path: `${path}.@type`, message: `invalid type URL "${url}"` });
+  const full = url.slice(slash + 1);
+  if (slash < 0 || full === '') {
+    issues.push({ path: `${path}.@type`, message: `invalid type URL "${url}" (expected type.googleapis.com/<message name>)` });
+    return undefined;
   }
   let mt = ty.types[full];
   if (!mt) {
@@ -276,7 +354,7 @@ function walkAny(ty: AnyTy, value: unknown, path: string, issues: WalkIssue[]): 
 function walkMsg(ty: MsgTy, value: unknown, path: string, issues: WalkIssue[]): unknown {
   if (value === null || value === undefined) value = {};
   if (!isObject(value)) {
-    issues.push({ path, message: `expected an object (${ty.name}), got ${describe(value)}` });
+    issues.push({ path, message: `expected an object (${shortName(ty.name)}), got ${describe(value)}` });
     return undefined;
   }
   const idx = fieldIndex(ty);
@@ -285,21 +363,25 @@ function walkMsg(ty: MsgTy, value: unknown, path: string, issues: WalkIssue[]): 
   const seen = new Set<string>();
   for (const [key, v] of Object.entries(value)) {
     const field = idx.get(key);
-    if (field !== undefined) seen.add(field);
     const fpath = path ? `${path}.${key}` : key;
     if (field === undefined) {
       issues.push({ path: fpath, message: 'unknown field' });
       continue;
     }
-    if (unsupported.includes(field)) {
-      issues.push({ path: fpath, message: `${ty.name}.${field} is not supported by nuncio` });
-      continue;
-    }
-    if (field in out) {
+    if (seen.has(field)) {
       issues.push({ path: fpath, message: `field "${field}" given twice` });
       continue;
     }
-    if (v === null) continue; // protobuf JSON: null means unset
+    // protobuf JSON: null (and an Any written as {}) leave the field unset.
+    if (v === null) continue;
+    if (unsupported.includes(field)) {
+      // Counted as set, so a oneof or required rule does not add a second error for the same field.
+      seen.add(field);
+      issues.push({ path: fpath, message: `${shortName(ty.name)}.${field} is not supported by nuncio` });
+      continue;
+    }
+    if (isEmptyAny(ty.fields[field], v)) continue;
+    seen.add(field);
     out[field] = walk(ty.fields[field], v, fpath, issues);
   }
   for (const group of ty.oneofs ?? []) {

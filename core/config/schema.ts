@@ -13,6 +13,7 @@ import {
   list,
   map,
   msg,
+  headerStr,
   str,
   struct,
   uint,
@@ -50,7 +51,10 @@ const socketAddress = msg(
 export const address = msg(
   'config.core.v3.Address',
   { socket_address: socketAddress },
-  { unsupported: ['pipe', 'envoy_internal_address'], oneofs: [{ fields: ['socket_address'], required: true }] },
+  {
+    unsupported: ['pipe', 'envoy_internal_address'],
+    oneofs: [{ fields: ['socket_address', 'pipe', 'envoy_internal_address'], required: true }],
+  },
 );
 
 const dataSource = msg(
@@ -73,7 +77,7 @@ const stringMatcher = msg(
   { exact: str(), prefix: str(1), suffix: str(1), safe_regex: regexMatcher, contains: str(1), ignore_case: bool },
   {
     unsupported: ['custom'],
-    oneofs: [{ fields: ['exact', 'prefix', 'suffix', 'safe_regex', 'contains'], required: true }],
+    oneofs: [{ fields: ['exact', 'prefix', 'suffix', 'safe_regex', 'contains', 'custom'], required: true }],
   },
 );
 
@@ -82,7 +86,7 @@ const int64Range = msg('type.v3.Int64Range', { start: int(), end: int() });
 const headerMatcher = msg(
   'config.route.v3.HeaderMatcher',
   {
-    name: str(1),
+    name: headerStr('name', 1),
     exact_match: str(),
     safe_regex_match: regexMatcher,
     range_match: int64Range,
@@ -116,7 +120,7 @@ const headerMatcher = msg(
 const headerValue = msg(
   'config.core.v3.HeaderValue',
   { key: str(1), value: str(), raw_value: bytes },
-  { required: ['key'], oneofs: [{ fields: ['value', 'raw_value'] }] },
+  { required: ['key'] },
 );
 
 const headerValueOption = msg(
@@ -127,7 +131,7 @@ const headerValueOption = msg(
     append_action: enm('APPEND_IF_EXISTS_OR_ADD', 'ADD_IF_ABSENT', 'OVERWRITE_IF_EXISTS_OR_ADD', 'OVERWRITE_IF_EXISTS'),
     keep_empty_value: bool,
   },
-  { required: ['header'], oneofs: [{ fields: ['append', 'append_action'] }] },
+  { required: ['header'] },
 );
 
 const retryPolicy = msg(
@@ -138,10 +142,10 @@ const retryPolicy = msg(
     per_try_timeout: duration(),
     per_try_idle_timeout: duration(),
     host_selection_retry_max_attempts: uint(),
-    retriable_status_codes: list(uint(100, 599)),
+    retriable_status_codes: list(uint()),
     retry_back_off: msg(
       'RetryPolicy.RetryBackOff',
-      { base_interval: duration(1), max_interval: duration(1) },
+      { base_interval: duration({ gt: 0 }), max_interval: duration({ gt: 0 }) },
       { required: ['base_interval'] },
     ),
   },
@@ -190,13 +194,18 @@ const routeMatch = msg(
   },
   {
     unsupported: ['connect_matcher', 'path_match_policy', 'runtime_fraction', 'grpc', 'dynamic_metadata', 'filter_state', 'cookies'],
-    oneofs: [{ fields: ['prefix', 'path', 'safe_regex', 'path_separated_prefix'], required: true }],
+    oneofs: [
+      {
+        fields: ['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'connect_matcher', 'path_match_policy'],
+        required: true,
+      },
+    ],
   },
 );
 
 const clusterWeight = msg(
   'config.route.v3.WeightedCluster.ClusterWeight',
-  { name: str(1), weight: uint(), ...headerMutationFields, host_rewrite_literal: str(1) },
+  { name: str(1), weight: uint(), ...headerMutationFields, host_rewrite_literal: headerStr('value') },
   { required: ['name'], unsupported: ['cluster_header', 'metadata_match', 'typed_per_filter_config'] },
 );
 
@@ -204,18 +213,18 @@ const routeAction = msg(
   'config.route.v3.RouteAction',
   {
     cluster: str(1),
-    cluster_header: str(1),
+    cluster_header: headerStr('name', 1),
     weighted_clusters: msg(
       'config.route.v3.WeightedCluster',
       { clusters: list(clusterWeight, 1), total_weight: uint(1), runtime_key_prefix: str() },
       { unsupported: ['header_name', 'random_value_specifier'], required: ['clusters'] },
     ),
     cluster_not_found_response_code: enm('SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR'),
-    prefix_rewrite: str(),
+    prefix_rewrite: headerStr('value'),
     regex_rewrite: regexRewrite,
-    host_rewrite_literal: str(1),
+    host_rewrite_literal: headerStr('value'),
     auto_host_rewrite: bool,
-    host_rewrite_header: str(1),
+    host_rewrite_header: headerStr('name'),
     timeout: duration(),
     idle_timeout: duration(),
     retry_policy: retryPolicy,
@@ -246,7 +255,10 @@ const routeAction = msg(
       'max_stream_duration',
     ],
     oneofs: [
-      { fields: ['cluster', 'cluster_header', 'weighted_clusters'], required: true },
+      {
+        fields: ['cluster', 'cluster_header', 'weighted_clusters', 'cluster_specifier_plugin', 'inline_cluster_specifier_plugin'],
+        required: true,
+      },
       { fields: ['prefix_rewrite', 'regex_rewrite'] },
       { fields: ['host_rewrite_literal', 'auto_host_rewrite', 'host_rewrite_header'] },
     ],
@@ -257,11 +269,11 @@ const redirectAction = msg(
   'config.route.v3.RedirectAction',
   {
     https_redirect: bool,
-    scheme_redirect: str(1),
-    host_redirect: str(1),
-    port_redirect: uint(0, 65535),
-    path_redirect: str(1),
-    prefix_rewrite: str(),
+    scheme_redirect: str(),
+    host_redirect: headerStr('value'),
+    port_redirect: uint(),
+    path_redirect: headerStr('value'),
+    prefix_rewrite: headerStr('value'),
     regex_rewrite: regexRewrite,
     response_code: enm('MOVED_PERMANENTLY', 'FOUND', 'SEE_OTHER', 'TEMPORARY_REDIRECT', 'PERMANENT_REDIRECT'),
     strip_query: bool,
@@ -300,7 +312,7 @@ const route = msg(
       'per_request_buffer_limit_bytes',
       'stat_prefix',
     ],
-    oneofs: [{ fields: ['route', 'redirect', 'direct_response'], required: true }],
+    oneofs: [{ fields: ['route', 'redirect', 'direct_response', 'filter_action', 'non_forwarding_action'], required: true }],
   },
 );
 
@@ -374,7 +386,12 @@ const http2Options = msg(
     override_stream_error_on_invalid_http_message: bool,
     connection_keepalive: msg(
       'config.core.v3.KeepaliveSettings',
-      { interval: duration(1), timeout: duration(1), interval_jitter: percent, connection_idle_interval: duration(1) },
+      {
+        interval: duration({ gte: 1 }),
+        timeout: duration({ gte: 1 }),
+        interval_jitter: percent,
+        connection_idle_interval: duration({ gte: 1 }),
+      },
       { required: ['timeout'] },
     ),
     use_oghttp2_codec: bool,
@@ -501,7 +518,7 @@ const cidrRange = msg('config.core.v3.CidrRange', { address_prefix: str(1), pref
 const hcm = msg(
   'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
   {
-    codec_type: enm('AUTO', 'HTTP1', 'HTTP2'),
+    codec_type: enm('AUTO', 'HTTP1', 'HTTP2', 'HTTP3'),
     stat_prefix: str(1),
     route_config: routeConfiguration,
     http_filters: list(httpFilter),
@@ -569,7 +586,10 @@ const hcm = msg(
       'append_x_forwarded_port',
       'add_proxy_protocol_connection_state',
     ],
-    oneofs: [{ fields: ['route_config'], required: true }, { fields: ['strip_matching_host_port', 'strip_any_host_port'] }],
+    oneofs: [
+      { fields: ['route_config', 'rds', 'scoped_routes'], required: true },
+      { fields: ['strip_matching_host_port', 'strip_any_host_port'] },
+    ],
   },
 );
 
@@ -739,7 +759,7 @@ const listener = msg(
     address,
     stat_prefix: str(),
     filter_chains: list(filterChain),
-    per_connection_buffer_limit_bytes: uint(1),
+    per_connection_buffer_limit_bytes: uint(),
     metadata: struct,
     drain_type: enm('DEFAULT', 'MODIFY_ONLY'),
     listener_filters: list(listenerFilter),
@@ -792,7 +812,7 @@ const lbEndpoint = msg(
     metadata: struct,
     load_balancing_weight: uint(1),
   },
-  { unsupported: ['endpoint_name'], oneofs: [{ fields: ['endpoint'], required: true }] },
+  { unsupported: ['endpoint_name'], oneofs: [{ fields: ['endpoint', 'endpoint_name'], required: true }] },
 );
 
 const loadAssignment = msg(
@@ -833,8 +853,8 @@ const thresholds = msg(
 const healthCheck = msg(
   'config.core.v3.HealthCheck',
   {
-    timeout: duration(1),
-    interval: duration(1),
+    timeout: duration({ gt: 0 }),
+    interval: duration({ gt: 0 }),
     initial_jitter: duration(),
     interval_jitter: duration(),
     interval_jitter_percent: uint(),
@@ -857,11 +877,11 @@ const healthCheck = msg(
         unsupported: ['send', 'receive', 'response_buffer_size', 'retriable_statuses', 'service_name_matcher'],
       },
     ),
-    no_traffic_interval: duration(1),
-    no_traffic_healthy_interval: duration(1),
-    unhealthy_interval: duration(1),
-    unhealthy_edge_interval: duration(1),
-    healthy_edge_interval: duration(1),
+    no_traffic_interval: duration({ gt: 0 }),
+    no_traffic_healthy_interval: duration({ gt: 0 }),
+    unhealthy_interval: duration({ gt: 0 }),
+    unhealthy_edge_interval: duration({ gt: 0 }),
+    healthy_edge_interval: duration({ gt: 0 }),
     always_log_health_check_failures: bool,
     always_log_health_check_success: bool,
   },
@@ -878,7 +898,7 @@ const healthCheck = msg(
       'tls_options',
       'transport_socket_match_criteria',
     ],
-    oneofs: [{ fields: ['http_health_check'], required: true }],
+    oneofs: [{ fields: ['http_health_check', 'tcp_health_check', 'grpc_health_check', 'custom_health_check'], required: true }],
   },
 );
 
@@ -886,8 +906,8 @@ const outlierDetection = msg(
   'config.cluster.v3.OutlierDetection',
   {
     consecutive_5xx: uint(),
-    interval: duration(1),
-    base_ejection_time: duration(1),
+    interval: duration({ gt: 0 }),
+    base_ejection_time: duration({ gt: 0 }),
     max_ejection_percent: uint(0, 100),
     enforcing_consecutive_5xx: uint(0, 100),
     consecutive_gateway_failure: uint(),
@@ -895,7 +915,7 @@ const outlierDetection = msg(
     split_external_local_origin_errors: bool,
     consecutive_local_origin_failure: uint(),
     enforcing_consecutive_local_origin_failure: uint(0, 100),
-    max_ejection_time: duration(1),
+    max_ejection_time: duration({ gt: 0 }),
   },
   {
     unsupported: [
@@ -967,13 +987,13 @@ const upstreamHttpOptions = msg(
       { http_protocol_options: http1Options, http2_protocol_options: http2Options },
       {
         unsupported: ['http3_protocol_options'],
-        oneofs: [{ fields: ['http_protocol_options', 'http2_protocol_options'], required: true }],
+        oneofs: [{ fields: ['http_protocol_options', 'http2_protocol_options', 'http3_protocol_options'], required: true }],
       },
     ),
   },
   {
     unsupported: ['use_downstream_protocol_config', 'auto_config', 'http_filters', 'header_validation_config', 'outlier_detection'],
-    oneofs: [{ fields: ['explicit_http_config'] }],
+    oneofs: [{ fields: ['explicit_http_config', 'use_downstream_protocol_config', 'auto_config'], required: true }],
   },
 );
 
@@ -983,14 +1003,14 @@ const cluster = msg(
     name: str(1),
     alt_stat_name: str(),
     type: enm('STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'),
-    connect_timeout: duration(1),
-    per_connection_buffer_limit_bytes: uint(1),
+    connect_timeout: duration({ gt: 0 }),
+    per_connection_buffer_limit_bytes: uint(),
     lb_policy: enm(
       'ROUND_ROBIN',
       'LEAST_REQUEST',
       'RING_HASH',
       'RANDOM',
-      'ORIGINAL_DST_LB',
+      '', // 4: ORIGINAL_DST_LB, removed in v3
       'MAGLEV',
       'CLUSTER_PROVIDED',
       'LOAD_BALANCING_POLICY_CONFIG',
@@ -1007,8 +1027,12 @@ const cluster = msg(
     http_protocol_options: http1Options,
     http2_protocol_options: http2Options,
     typed_extension_protocol_options: map(any({ [T_UPSTREAM_HTTP]: upstreamHttpOptions })),
-    dns_refresh_rate: duration(1),
-    dns_failure_refresh_rate: msg('Cluster.RefreshRate', { base_interval: duration(1), max_interval: duration(1) }, { required: ['base_interval'] }),
+    dns_refresh_rate: duration({ gt: 1 }),
+    dns_failure_refresh_rate: msg(
+      'Cluster.RefreshRate',
+      { base_interval: duration({ gt: 1 }), max_interval: duration({ gt: 1 }) },
+      { required: ['base_interval'] },
+    ),
     respect_dns_ttl: bool,
     dns_lookup_family: enm('AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'),
     dns_resolvers: list(address),
@@ -1083,7 +1107,7 @@ const runtimeLayer = msg(
   {
     required: ['name'],
     unsupported: ['rtds_layer'],
-    oneofs: [{ fields: ['static_layer', 'disk_layer', 'admin_layer'], required: true }],
+    oneofs: [{ fields: ['static_layer', 'disk_layer', 'admin_layer', 'rtds_layer'], required: true }],
   },
 );
 
@@ -1117,7 +1141,7 @@ export const bootstrap: Ty = msg(
     ),
     admin,
     layered_runtime: msg('config.bootstrap.v3.LayeredRuntime', { layers: list(runtimeLayer) }),
-    stats_flush_interval: duration(1),
+    stats_flush_interval: duration({ gte: 1, lt: 300_000 }),
     stats_flush_on_admin: bool,
     typed_dns_resolver_config: typedDnsResolverConfig,
     dns_resolution_config: dnsResolutionConfig,
