@@ -15,6 +15,7 @@ import {
   CODE_MIN,
   CODEC_LIST,
   HC_BASE,
+  HCM,
   HCM_LIST,
   HEALTH_CHECK_LIST,
   LISTENER,
@@ -110,11 +111,19 @@ function healthCheckPrefixes(s: Snapshot): Set<string> {
   return out;
 }
 
-function collectHcm(c: Collector, b: StatBlock, healthChecked: ReadonlySet<string>): void {
+function collectHcm(c: Collector, b: StatBlock, healthChecked: ReadonlySet<string>, workers: number): void {
   const prefix = b.key.slice('http.'.length);
   const admin = b.key === 'http.admin';
   const hc = healthChecked.has(prefix);
   c.list(`${b.key}.`, b, HCM_LIST, 0, undefined, (n) => (admin && ROUTER_HCM.has(n)) || (!hc && HEALTH_CHECK_HCM.has(n)));
+  if (admin) return;
+  // nuncio's addition (Envoy has per-worker stats only for listener connections): requests per worker,
+  // straight from each worker's row, so an operator can see how evenly SO_REUSEPORT spreads the load —
+  // including on uWebSockets.js listeners, which cannot count connections.
+  for (let w = 0; w < workers; w++) {
+    c.add(`${b.key}.worker_${w}.downstream_rq_total`, b.at(w, HCM.downstream_rq_total), 'counter');
+    c.add(`${b.key}.worker_${w}.downstream_rq_active`, b.at(w, HCM.downstream_rq_active), 'gauge');
+  }
 }
 
 function collectCluster(c: Collector, b: StatBlock, cfg: ClusterConfig | undefined): void {
@@ -241,7 +250,7 @@ export function collectStats(registry: StatsRegistry, snapshot: Snapshot, wanted
         collectCluster(c, b, clusters.get(b.key.slice('cluster.'.length)));
         break;
       case 'hcm':
-        collectHcm(c, b, healthChecked);
+        collectHcm(c, b, healthChecked, workers);
         break;
       case 'listener':
         collectListener(c, b, listeners.get(b.key.slice('listener.'.length)), workers);
