@@ -186,7 +186,8 @@ export class WorkerRuntime {
     const rts: ChainRuntime[] = lc.filterChains.map((fc, i) => ({
       hcm: chains[i],
       serverNames: fc.serverNames,
-      secureContext: plan.tls[i] ? secureContext(plan.tls[i]!, fc) : null,
+      secureContext: plan.tls[i] ? tls.createSecureContext(secureOptions(plan.tls[i]!, fc)) : null,
+      tlsOptions: plan.tls[i] ? secureOptions(plan.tls[i]!, fc) : null,
       alpn: fc.tls?.common.alpnProtocols ?? [],
       requireClientCert: fc.tls?.requireClientCertificate ?? false,
     }));
@@ -280,13 +281,19 @@ function gate(plan: ListenerPlan, push: ConfigPush): ConnectionGate {
   };
 }
 
-function secureContext(t: ChainTls, fc: FilterChain): tls.SecureContext {
+function secureOptions(t: ChainTls, fc: FilterChain): tls.SecureContextOptions {
   const p = fc.tls!.common.params;
   const ver = (v: string): tls.SecureVersion | undefined =>
     ({ TLSv1_0: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' })[v] as tls.SecureVersion | undefined;
-  const ctx = tls.createSecureContext({
-    cert: t.certChainPem,
-    key: t.privateKeyPem,
+  // Several certificates (e.g. RSA and ECDSA): OpenSSL picks by the client's signature algorithms.
+  const certs = [t.certChainPem, ...t.extra.map((x) => x.certChainPem)];
+  const keys = [
+    { pem: t.privateKeyPem, passphrase: t.passphrase || undefined },
+    ...t.extra.map((x) => ({ pem: x.privateKeyPem, passphrase: x.passphrase || undefined })),
+  ];
+  return {
+    cert: certs,
+    key: keys,
     ...(t.passphrase ? { passphrase: t.passphrase } : {}),
     ...(t.caPem ? { ca: t.caPem } : {}),
     // Envoy's downstream defaults: TLS 1.2 to 1.3.
@@ -294,13 +301,7 @@ function secureContext(t: ChainTls, fc: FilterChain): tls.SecureContext {
     maxVersion: ver(p.maxVersion) ?? 'TLSv1.3',
     ...(p.cipherSuites.length > 0 ? { ciphers: p.cipherSuites.join(':') } : {}),
     ...(p.ecdhCurves.length > 0 ? { ecdhCurve: p.ecdhCurves.join(':') } : {}),
-  });
-  for (const x of t.extra) {
-    // Several certificates (e.g. RSA and ECDSA): OpenSSL picks by the client's signature algorithms.
-    ctx.context.setCert(x.certChainPem);
-    ctx.context.setKey(x.privateKeyPem, x.passphrase || undefined);
-  }
-  return ctx;
+  };
 }
 
 function upstreamTls(c: ClusterConfig): UpstreamTlsOptions {

@@ -4,6 +4,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
 import path from 'node:path';
 import os from 'node:os';
 import fs from 'node:fs';
@@ -13,10 +15,12 @@ import { freePort, get, until } from '../helpers/net.js';
 
 let topo: Topology;
 let front: { http: number; https: number; admin: number };
+let sidecarAdmin = 0;
 
 before(async () => {
   front = { http: await freePort(), https: await freePort(), admin: await freePort() };
   const base = 20000 + Math.floor(Math.random() * 20000);
+  sidecarAdmin = base + 1;
   topo = new Topology({
     root: ROOT,
     runDir: fs.mkdtempSync(path.join(os.tmpdir(), 'nuncio-topo-')),
@@ -58,8 +62,39 @@ test('check 1: both services answer through the front proxy with the seed header
   expectSeedHeaders(r2);
 });
 
+async function stats(): Promise<Map<string, number>> {
+  const r = await get(`http://127.0.0.1:${front.admin}/stats`);
+  const m = new Map<string, number>();
+  for (const line of r.body.split('\n')) {
+    const i = line.lastIndexOf(': ');
+    if (i > 0 && /^\d+$/.test(line.slice(i + 2))) m.set(line.slice(0, i), Number(line.slice(i + 2)));
+  }
+  return m;
+}
+
+test('check 2: HTTPS on the TLS listener with the seed certificate (CN=front-envoy)', async () => {
+  const r = await new Promise<{ status: number; body: string; cn: string }>((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port: front.https, path: '/service/1', rejectUnauthorized: false, agent: false }, (res) => {
+      const cn = String((res.socket as tls.TLSSocket).getPeerCertificate().subject?.CN);
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cn }));
+    });
+    req.on('error', reject);
+  });
+  assert.equal(r.status, 200);
+  assert.equal(r.cn, 'front-envoy');
+  assert.match(r.body, /^Hello from behind Envoy \(service 1\)!/);
+});
+
 test('check 3: after scaling service1 to three, three requests on one connection hit three instances', async () => {
+  const before = await stats();
+  assert.equal(before.get('cluster.service1.membership_total'), 1);
+  assert.equal(before.get('cluster.service1.membership_change'), 1);
   await topo.scale('service1', 3);
+  await until(async () => (await stats()).get('cluster.service1.membership_total') === 3, 15_000, 100);
+  const grown = await stats();
+  assert.equal(grown.get('cluster.service1.membership_change'), 2, 'one membership change for the scale-up');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
     // DNS refreshes every 300 ms in this run; wait until the front proxy sees all three.
@@ -75,4 +110,25 @@ test('check 3: after scaling service1 to three, three requests on one connection
   } finally {
     agent.destroy();
   }
+});
+
+test('check 4: the front proxy\'s stats show what the traffic implies', async () => {
+  const s = await stats();
+  const sent1 = s.get('cluster.service1.upstream_rq_total')!;
+  assert.ok(sent1 >= 3);
+  assert.equal(s.get('cluster.service1.external.upstream_rq_200'), sent1);
+  assert.equal(s.get('cluster.service1.upstream_rq_200'), sent1);
+  assert.equal(s.get('cluster.service1.membership_total'), 3);
+  assert.equal(s.get('cluster.service1.membership_healthy'), 3);
+  assert.equal(s.get('cluster.service1.membership_change'), 2);
+  assert.ok(s.get('cluster.service1.upstream_cx_http2_total')! >= 1);
+  assert.equal(s.get('cluster.service1.upstream_cx_http1_total'), 0);
+  assert.ok(s.get('cluster.service2.upstream_rq_total')! >= 1);
+  assert.equal(s.get('cluster.service2.external.upstream_rq_200'), s.get('cluster.service2.upstream_rq_total'));
+  assert.equal(s.get('cluster.service2.membership_total'), 1);
+  assert.equal(s.get('cluster.service2.membership_change'), 1);
+  assert.ok(s.get('cluster.service2.upstream_cx_http2_total')! >= 1);
+  // Every sidecar answered over HTTP/2 from the front proxy (its listener is codec AUTO).
+  const side = await get(`http://127.0.0.11:${sidecarAdmin}/stats?filter=downstream_rq_http2_total`);
+  assert.match(side.body, /http\.ingress_http\.downstream_rq_http2_total: [1-9]/);
 });

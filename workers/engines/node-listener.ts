@@ -17,6 +17,8 @@ export interface ChainRuntime {
   hcm: HcmRuntime;
   serverNames: readonly string[];
   secureContext: tls.SecureContext | null;
+  /** The same material as options, for the server's default context (clients without SNI). */
+  tlsOptions: tls.SecureContextOptions | null;
   alpn: readonly string[];
   requireClientCert: boolean;
 }
@@ -70,8 +72,8 @@ export class NodeListener {
         },
         requestCert: needCert,
         rejectUnauthorized: false,
-        // The default context (no SNI) is the first chain's.
-        ...(chains[0]?.secureContext ? { secureContext: chains[0].secureContext } : {}),
+        // The default context (clients that send no SNI) is that of the chain without server_names, else the first.
+        ...((chains.find((c) => c.serverNames.length === 0 && c.tlsOptions) ?? chains.find((c) => c.tlsOptions))?.tlsOptions ?? {}),
       });
       s.on('connection', (sock: net.Socket) => this.onTcp(sock));
       s.on('secureConnection', (sock: tls.TLSSocket) => this.onSecure(sock));
