@@ -19,7 +19,7 @@ import { H1Pool } from './upstream/h1-pool.js';
 import { H2Pool } from './upstream/h2-pool.js';
 import type { UpstreamTlsOptions } from './upstream/connect.js';
 import { UwsListener } from './engines/uws.js';
-import { NodeListener, type ChainRuntime, type ConnectionGate } from './engines/node-listener.js';
+import { ADMIT, NodeListener, OVER_GLOBAL_LIMIT, OVER_LISTENER_LIMIT, type ChainRuntime, type ConnectionGate } from './engines/node-listener.js';
 import { AccessLogSink } from './access-log/file-sink.js';
 import { countServerConnections } from './runtime/proc-net.js';
 import type { ChainTls, ConfigPush, ListenerPlan } from './protocol.js';
@@ -264,15 +264,15 @@ function gate(plan: ListenerPlan, push: ConfigPush): ConnectionGate {
   const limit = plan.connectionLimit;
   const glimit = push.globalConnectionLimit;
   return {
-    admit(): boolean {
+    admit(): number {
       const n = Atomics.add(mine, 0, 1) + 1;
       const g = Atomics.add(global, 0, 1) + 1;
-      if ((limit > 0 && n > limit) || (glimit > 0 && g > glimit)) {
+      const verdict = limit > 0 && n > limit ? OVER_LISTENER_LIMIT : glimit > 0 && g > glimit ? OVER_GLOBAL_LIMIT : ADMIT;
+      if (verdict !== ADMIT) {
         Atomics.sub(mine, 0, 1);
         Atomics.sub(global, 0, 1);
-        return false;
       }
-      return true;
+      return verdict;
     },
     release(): void {
       Atomics.sub(mine, 0, 1);

@@ -23,9 +23,13 @@ export interface ChainRuntime {
   requireClientCert: boolean;
 }
 
+export const ADMIT = 0;
+export const OVER_LISTENER_LIMIT = 1;
+export const OVER_GLOBAL_LIMIT = 2;
+
 export interface ConnectionGate {
-  /** May another connection be accepted on this listener (runtime limits)? */
-  admit(): boolean;
+  /** May another connection be accepted (runtime limits)? ADMIT, or which limit refused it. */
+  admit(): number;
   release(): void;
 }
 
@@ -156,8 +160,9 @@ export class NodeListener {
   private onTcp(sock: net.Socket): boolean {
     const st = this.stats;
     st[LISTENER.downstream_cx_total]++;
-    if (this.closed || !this.gate.admit()) {
-      st[LISTENER.downstream_cx_overflow]++;
+    const verdict = this.closed ? OVER_LISTENER_LIMIT : this.gate.admit();
+    if (verdict !== ADMIT) {
+      st[verdict === OVER_GLOBAL_LIMIT ? LISTENER.downstream_global_cx_overflow : LISTENER.downstream_cx_overflow]++;
       sock.destroy();
       return false;
     }
