@@ -18,6 +18,22 @@ export function createLb(cfg: ClusterConfig, activeOf: ActiveRequests, random: R
   }
 }
 
+/** Envoy's default overprovisioning factor (1.4, as a percentage). */
+const OVERPROVISIONING_PERCENT = 140;
+
+/**
+ * Envoy's panic decision for a single priority (LoadBalancerBase::recalculatePerPriorityPanic):
+ * never when the overprovisioned availability (healthy share x 1.4, capped at 100 %) is full, else
+ * when the healthy share is below the threshold. An empty set is in panic unless the threshold is 0.
+ */
+export function inPanic(healthy: number, total: number, thresholdPercent: number): boolean {
+  const threshold = Math.min(thresholdPercent, 100);
+  if (threshold <= 0) return false;
+  if (total === 0) return true;
+  if (Math.min(100, Math.floor((OVERPROVISIONING_PERCENT * healthy) / total)) === 100) return false;
+  return (100 * healthy) / total < threshold;
+}
+
 export class HostSet {
   hosts: Host[] = [];
   /** True while fewer than the panic threshold of hosts are healthy (LB runs over all hosts). */
@@ -39,10 +55,13 @@ export class HostSet {
     for (const s of specs) {
       const key = s.address.includes(':') ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`;
       let h = this.byKey.get(key);
-      if (!h || h.weight !== s.weight || h.statIndex !== s.statIndex || h.hostname !== s.hostname) {
-        const old = h;
+      if (!h) {
         h = Host.from(s);
-        if (old) h.pool = old.pool; // same endpoint: keep its connections
+      } else {
+        // Same endpoint: Envoy updates weight (and metadata) on the existing host, keeping its connections.
+        h.weight = s.weight;
+        h.statIndex = s.statIndex;
+        h.hostname = s.hostname;
       }
       h.healthFlags = s.healthFlags;
       next.push(h);
@@ -60,8 +79,7 @@ export class HostSet {
   /** Re-evaluates health and panic; called after membership or health flag changes. */
   rebuild(): void {
     const healthy = this.hosts.filter((h) => h.healthy);
-    const total = this.hosts.length;
-    this.panic = total > 0 && (healthy.length * 100) / total < this.panicThresholdPercent;
+    this.panic = inPanic(healthy.length, this.hosts.length, this.panicThresholdPercent);
     this.lb.setHosts(this.panic ? this.hosts : healthy);
   }
 

@@ -55,9 +55,10 @@ export class Host {
   constructor(
     readonly address: string,
     readonly port: number,
-    readonly hostname: string,
-    readonly weight: number,
-    readonly statIndex: number,
+    // Mutable: a membership update changes them in place, so the host keeps its pool and identity.
+    public hostname: string,
+    public weight: number,
+    public statIndex: number,
     healthFlags = 0,
   ) {
     this.key = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;

@@ -27,7 +27,8 @@ function v6(ip: string): bigint | null {
   const head = halves[0] ? halves[0].split(':') : [];
   const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
   const fill = 8 - head.length - tail.length;
-  if (halves.length === 1 ? head.length !== 8 : fill < 0) return null;
+  // '::' stands for at least one zero group (inet_pton refuses '1::2:3:4:5:6:7:8').
+  if (halves.length === 1 ? head.length !== 8 : fill < 1) return null;
   const groups = [...head, ...Array(halves.length === 2 ? fill : 0).fill('0'), ...tail];
   let n = 0n;
   for (const g of groups) {
@@ -56,7 +57,9 @@ export class CidrSet {
       const ip = parseIp(addr);
       if (!ip) continue;
       if ('v4' in ip) {
-        const len = Math.min(Number(lenText ?? 32), 32);
+        // An IPv4-mapped IPv6 range (::ffff:10.0.0.0/104) is the IPv4 range /8.
+        const mapped = addr.includes(':');
+        const len = Math.max(0, Math.min(Number(lenText ?? (mapped ? 128 : 32)) - (mapped ? 96 : 0), 32));
         const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
         this.v4s.push([(ip.v4 & mask) >>> 0, mask]);
       } else {

@@ -221,9 +221,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     const st = this.hcm.stats;
     st[HCM.downstream_rq_rx_reset]++;
     this.flags |= RF_DC;
-    if (this.cluster !== null) {
-      this.cluster.stats[CLUSTER.upstream_rq_cancelled]++;
-    }
+    // upstream_rq_cancelled is the pool's to count (Envoy: only a request still waiting for a connection).
     this.abandonUpstream();
     this.finish();
   }

@@ -2,7 +2,7 @@
 // times, and the jittered exponential back-off between attempts.
 import type { RetryPolicy } from '../config/types.js';
 import { ResetReason, type FlatHeaders } from './contracts.js';
-import { hGet } from './headers.js';
+import { hGet, hHas } from './headers.js';
 
 const ON_5XX = 1;
 const ON_GATEWAY_ERROR = 2;
@@ -12,6 +12,7 @@ const ON_RETRIABLE_4XX = 16;
 const ON_REFUSED_STREAM = 32;
 const ON_RETRIABLE_STATUS_CODES = 64;
 const ON_RESET_BEFORE_REQUEST = 128;
+const ON_ENVOY_RATELIMITED = 256;
 
 const NAMES: Record<string, number> = {
   '5xx': ON_5XX,
@@ -22,10 +23,11 @@ const NAMES: Record<string, number> = {
   'retriable-4xx': ON_RETRIABLE_4XX,
   'refused-stream': ON_REFUSED_STREAM,
   'retriable-status-codes': ON_RETRIABLE_STATUS_CODES,
+  'envoy-ratelimited': ON_ENVOY_RATELIMITED,
 };
 
 /** retry_on names nuncio understands (others are refused at config load). */
-export const RETRY_ON_NAMES: readonly string[] = [...Object.keys(NAMES), 'envoy-ratelimited', 'retriable-headers', 'http3-post-connect-failure'];
+export const RETRY_ON_NAMES: readonly string[] = [...Object.keys(NAMES), 'retriable-headers', 'http3-post-connect-failure'];
 
 export function parseRetryOn(list: readonly string[]): number {
   let bits = 0;
@@ -71,16 +73,19 @@ export class RetryState {
   }
 
   shouldRetryStatus(status: number, headers: FlatHeaders): boolean {
+    // A response rate-limited by an upstream Envoy is retried only under envoy-ratelimited (and then
+    // whatever its status).
+    if (hHas(headers, 'x-envoy-ratelimited')) return (this.on & ON_ENVOY_RATELIMITED) !== 0;
     if (this.on & ON_5XX && status >= 500 && status < 600) return true;
     if (this.on & ON_GATEWAY_ERROR && (status === 502 || status === 503 || status === 504)) return true;
     if (this.on & ON_RETRIABLE_4XX && status === 409) return true;
     if (this.on & ON_RETRIABLE_STATUS_CODES && this.codes.includes(status)) return true;
-    // Envoy does not retry a response that says the upstream is overloaded.
-    void headers;
     return false;
   }
 
   shouldRetryReset(reason: ResetReason): boolean {
+    // Envoy never retries a circuit-breaker overflow.
+    if (reason === ResetReason.Overflow) return false;
     if (this.on & (ON_5XX | ON_GATEWAY_ERROR | ON_RESET)) return true;
     if (this.on & ON_CONNECT_FAILURE && (reason === ResetReason.ConnectionFailure || reason === ResetReason.ConnectionTimeout)) return true;
     if (this.on & ON_REFUSED_STREAM && reason === ResetReason.RemoteRefusedStream) return true;

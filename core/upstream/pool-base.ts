@@ -53,12 +53,8 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
       cb.onUpstreamError(ResetReason.ConnectionTermination, 'pool draining');
       return;
     }
-    if (cl.activeRequests() >= cl.thresholds.maxRequests) {
-      this.stats[CLUSTER.upstream_rq_pending_overflow]++;
-      this.stats[CLUSTER['circuit_breakers.default.rq_open']] = 1;
-      cb.onUpstreamError(ResetReason.Overflow, '');
-      return;
-    }
+    // As Envoy: max_requests is checked when a stream is attached to a connection; a request with no
+    // ready connection queues (bounded by max_pending_requests) and meets max_requests later.
     const c = this.idleConnection();
     if (c !== null) {
       this.attach(c, cb);
@@ -83,19 +79,23 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
         this.pending[i] = null;
         this.pendingCount--;
         this.stats[CLUSTER.upstream_rq_pending_active]--;
+        this.stats[CLUSTER.upstream_rq_cancelled]++;
+        this.closeIdleIfDraining();
+        this.checkDrained();
         return true;
       }
     }
     return false;
   }
 
+  /**
+   * Envoy's drain-and-delete: no new requests; idle connections close now, busy ones when their
+   * streams end; requests already queued are still served (connections being set up for them stay).
+   */
   drain(done?: () => void): void {
     this.draining = true;
     if (done) this.drainDone = done;
-    for (const c of [...this.conns]) {
-      c.draining = true;
-      if (c.active === 0) this.closeConnection(c);
-    }
+    this.closeIdleIfDraining();
     this.checkDrained();
   }
 
@@ -120,33 +120,31 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
     c.connectedAt = now;
     this.cluster.hist.record(CLUSTER_H.upstream_cx_connect_ms, now - c.connectStart);
     this.servePending();
+    this.closeIdleIfDraining();
   }
 
-  /** A connect attempt failed: fail as many pending requests as it would have carried. */
+  /**
+   * A connect attempt failed. As Envoy (ConnPoolImplBase::onConnectionEvent), every pending request
+   * fails, so the caller can decide (retry elsewhere, 503) instead of waiting on a bad upstream.
+   */
   protected connectFailed(c: C, timeout: boolean, transport: string): void {
     const st = this.stats;
     if (timeout) st[CLUSTER.upstream_cx_connect_timeout]++;
     st[CLUSTER.upstream_cx_connect_fail]++;
     this.cluster.hostStats.inc(this.host.statIndex, HOST.cx_connect_fail);
+    // A refused connect is a remote close to Envoy, a connect timeout a local one.
+    this.countDestroy(c, !timeout);
     this.remove(c, false);
-    const n = this.connectingCapacity() >= this.pendingCount ? 0 : c.capacity;
-    this.failPending(timeout ? ResetReason.ConnectionTimeout : ResetReason.ConnectionFailure, transport, n);
+    // Only those queued now: a retry submitted from a failure callback is not failed inline.
+    this.failPending(timeout ? ResetReason.ConnectionTimeout : ResetReason.ConnectionFailure, transport, this.pendingCount);
     this.maybeConnect();
+    this.checkDrained();
   }
 
   /** A connection went away (either side). `remote` for the upstream closing it. */
   protected closed(c: C, remote: boolean): void {
     if (!this.conns.includes(c)) return;
-    const st = this.stats;
-    if (c.ready) {
-      st[CLUSTER.upstream_cx_destroy]++;
-      st[remote ? CLUSTER.upstream_cx_destroy_remote : CLUSTER.upstream_cx_destroy_local]++;
-      if (c.active > 0) {
-        st[CLUSTER.upstream_cx_destroy_with_active_rq]++;
-        st[remote ? CLUSTER.upstream_cx_destroy_remote_with_active_rq : CLUSTER.upstream_cx_destroy_local_with_active_rq]++;
-      }
-      this.cluster.hist.record(CLUSTER_H.upstream_cx_length_ms, this.clock.now() - c.connectedAt);
-    }
+    this.countDestroy(c, remote);
     this.remove(c, c.ready);
     this.maybeConnect();
     this.checkDrained();
@@ -158,17 +156,13 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
     c.active--;
     this.stats[CLUSTER.upstream_rq_active]--;
     this.cluster.hostStats.inc(this.host.statIndex, HOST.rq_active, -1);
-    const maxReq = this.cluster.cfg.maxRequestsPerConnection;
-    if (maxReq > 0 && c.served >= maxReq && !c.draining) {
-      c.draining = true;
-      this.stats[CLUSTER.upstream_cx_max_requests]++;
-    }
-    if (c.draining || this.draining) {
+    if (c.draining) {
       if (c.active === 0) this.closeConnection(c);
       this.checkDrained();
       return;
     }
     if (c.ready) this.servePending();
+    this.closeIdleIfDraining();
   }
 
   /** The connection will take no new streams (HTTP/2 GOAWAY); open others for pending requests. */
@@ -180,6 +174,21 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
 
   // -------------------------------------------------------------------------------- internals
 
+  /**
+   * Envoy counts every closed connection, connected or not (reportUpstreamCxDestroy), and its length
+   * from creation (the connect time included).
+   */
+  private countDestroy(c: C, remote: boolean): void {
+    const st = this.stats;
+    st[CLUSTER.upstream_cx_destroy]++;
+    st[remote ? CLUSTER.upstream_cx_destroy_remote : CLUSTER.upstream_cx_destroy_local]++;
+    if (c.active > 0) {
+      st[CLUSTER.upstream_cx_destroy_with_active_rq]++;
+      st[remote ? CLUSTER.upstream_cx_destroy_remote_with_active_rq : CLUSTER.upstream_cx_destroy_local_with_active_rq]++;
+    }
+    this.cluster.hist.record(CLUSTER_H.upstream_cx_length_ms, this.clock.now() - c.connectStart);
+  }
+
   private idleConnection(): C | null {
     // Most recently used first: keeps few connections warm (HTTP/1.1), fills one session (HTTP/2).
     for (let i = this.conns.length - 1; i >= 0; i--) {
@@ -190,8 +199,22 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
   }
 
   private attach(c: C, cb: UpstreamCallbacks): void {
+    const cl = this.cluster;
+    if (cl.activeRequests() >= cl.thresholds.maxRequests) {
+      // Envoy counts this under upstream_rq_pending_overflow too.
+      this.stats[CLUSTER.upstream_rq_pending_overflow]++;
+      this.stats[CLUSTER['circuit_breakers.default.rq_open']] = 1;
+      cb.onUpstreamError(ResetReason.Overflow, '');
+      return;
+    }
     c.active++;
     c.served++;
+    const maxReq = cl.cfg.maxRequestsPerConnection;
+    if (maxReq > 0 && c.served >= maxReq && !c.draining) {
+      // The last stream this connection may carry: no more are attached to it (HTTP/2 included).
+      c.draining = true;
+      this.stats[CLUSTER.upstream_cx_max_requests]++;
+    }
     const st = this.stats;
     st[CLUSTER.upstream_rq_total]++;
     st[CLUSTER.upstream_rq_active]++;
@@ -253,17 +276,15 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
   }
 
   private maybeConnect(): void {
-    if (this.draining) return;
     while (this.pendingCount > this.connectingCapacity()) {
       const cl = this.cluster;
-      if (cl.activeConnections() >= cl.thresholds.maxConnections) {
+      const canCreate = cl.activeConnections() < cl.thresholds.maxConnections;
+      if (!canCreate) {
         this.stats[CLUSTER.upstream_cx_overflow]++;
         this.stats[CLUSTER['circuit_breakers.default.cx_open']] = 1;
-        if (this.conns.length === 0) {
-          // Nothing will ever free up for these requests on this host: fail them now.
-          this.failPending(ResetReason.Overflow, '', Infinity);
-        }
-        return;
+        // As Envoy: a host with no connection at all still gets one, or its queued requests would
+        // wait with nothing to serve them (other hosts hold the cluster's connections).
+        if (this.conns.length !== 0) return;
       }
       const c = this.openConnection();
       c.connectStart = this.clock.now();
@@ -275,6 +296,21 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
       const hs = cl.hostStats;
       hs.inc(this.host.statIndex, HOST.cx_total);
       hs.inc(this.host.statIndex, HOST.cx_active);
+      if (!canCreate) return;
+    }
+  }
+
+  /** While draining: close ready connections with no streams, and connecting ones nobody waits for. */
+  private closeIdleIfDraining(): void {
+    if (!this.draining) return;
+    const conns = this.conns;
+    for (let i = conns.length - 1; i >= 0; i--) {
+      const c = conns[i];
+      // A draining connection with no streams is already being closed.
+      if (c.active === 0 && !c.draining && (c.ready || this.pendingCount === 0)) {
+        c.draining = true;
+        this.closeConnection(c);
+      }
     }
   }
 
@@ -292,7 +328,7 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
   }
 
   private checkDrained(): void {
-    if (this.draining && this.conns.length === 0 && this.drainDone) {
+    if (this.draining && this.conns.length === 0 && this.pendingCount === 0 && this.drainDone) {
       const d = this.drainDone;
       this.drainDone = null;
       d();

@@ -28,13 +28,16 @@ export interface BoundSocket {
 export function bindShared(address: string, port: number): BoundSocket {
   const h = new tcpWrap.TCP(tcpWrap.constants.SERVER);
   const v6 = net.isIPv6(address);
-  const err = v6 ? h.bind6(address, port, 0) : h.bind(address, port);
+  let err = v6 ? h.bind6(address, port, 0) : h.bind(address, port);
+  // libuv defers EADDRINUSE from bind() to the next call on the handle (uv_tcp_bind's delayed_error);
+  // getsockname() reports it. Unchecked, a worker's listen({ fd }) on the unbound socket would listen
+  // on a random port of every interface.
+  const out: { port?: number } = {};
+  if (err === 0) err = h.getsockname(out);
   if (err !== 0) {
     h.close();
     throw new Error(errname(err) === 'EADDRINUSE' ? 'address already in use' : errname(err));
   }
-  const out: { port?: number } = {};
-  h.getsockname(out);
   return { fd: h.fd, port: out.port ?? port, close: () => h.close() };
 }
 

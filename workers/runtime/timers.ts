@@ -7,6 +7,7 @@ class Entry implements TimerHandle {
   cancelled = false;
   constructor(
     readonly deadline: number,
+    readonly seq: number,
     readonly target: TimerTarget,
     readonly kind: number,
     readonly queue: Queue,
@@ -30,6 +31,17 @@ class Queue {
     return this.items.length - this.head - this.dead;
   }
 
+  /** The first entry still due to fire (cancelled heads are dropped), or null. */
+  peek(): Entry | null {
+    while (this.head < this.items.length) {
+      const e = this.items[this.head];
+      if (!e.cancelled) return e;
+      this.head++;
+      this.dead--;
+    }
+    return null;
+  }
+
   compact(): void {
     const keep: Entry[] = [];
     for (let i = this.head; i < this.items.length; i++) if (!this.items[i].cancelled) keep.push(this.items[i]);
@@ -39,13 +51,24 @@ class Queue {
   }
 }
 
+/** A callback's exception must not stop the other timers; it is rethrown on its own. */
+function rethrowLater(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
+}
+
 export class TimerWheel implements Timers {
   private readonly queues = new Map<number, Queue>();
   private armedAt = Infinity;
   private handle: ReturnType<typeof setTimeout> | null = null;
+  private seq = 0;
   private readonly onTickBound = () => this.onTick();
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly onError: (err: unknown) => void = rethrowLater,
+  ) {}
 
   schedule(ms: number, target: TimerTarget, kind: number): TimerHandle {
     const d = Math.max(0, Math.round(ms));
@@ -54,7 +77,7 @@ export class TimerWheel implements Timers {
       q = new Queue(d);
       this.queues.set(d, q);
     }
-    const e = new Entry(this.now() + d, target, kind, q);
+    const e = new Entry(this.now() + d, this.seq++, target, kind, q);
     q.items.push(e);
     if (q.dead > 1024 && q.dead > q.live) q.compact();
     if (e.deadline < this.armedAt) this.arm(e.deadline);
@@ -81,36 +104,38 @@ export class TimerWheel implements Timers {
     this.handle = null;
     this.armedAt = Infinity;
     const now = this.now() + 0.5;
+    // Timers set by the callbacks below wait for the next tick (a 0 ms timer re-armed from its own
+    // callback must not spin here forever).
+    const limit = this.seq;
+    // Fire due timers in deadline order across durations (matters when the loop was late).
+    for (;;) {
+      let best: Entry | null = null;
+      for (const q of this.queues.values()) {
+        const e = q.peek();
+        if (e === null || e.deadline > now || e.seq >= limit) continue;
+        if (best === null || e.deadline < best.deadline || (e.deadline === best.deadline && e.seq < best.seq)) best = e;
+      }
+      if (best === null) break;
+      best.queue.head++;
+      best.cancelled = true; // fired: a later cancel() is a no-op
+      try {
+        best.target.onTimer(best.kind);
+      } catch (err) {
+        this.onError(err);
+      }
+    }
     let next = Infinity;
     for (const [ms, q] of this.queues) {
-      while (q.head < q.items.length) {
-        const e = q.items[q.head];
-        if (e.cancelled) {
-          q.head++;
-          q.dead--;
-          continue;
-        }
-        if (e.deadline > now) break;
-        q.head++;
-        e.cancelled = true; // fired: a later cancel() is a no-op
-        try {
-          e.target.onTimer(e.kind);
-        } catch (err) {
-          queueMicrotask(() => {
-            throw err;
-          });
-        }
-      }
-      if (q.head >= q.items.length) {
+      const h = q.peek();
+      if (h === null) {
         this.queues.delete(ms);
-      } else {
-        if (q.head > 1024) {
-          q.items = q.items.slice(q.head);
-          q.head = 0;
-        }
-        const h = q.items[q.head];
-        if (h.deadline < next) next = h.deadline;
+        continue;
       }
+      if (q.head > 1024) {
+        q.items = q.items.slice(q.head);
+        q.head = 0;
+      }
+      if (h.deadline < next) next = h.deadline;
     }
     if (next < Infinity && next < this.armedAt) this.arm(next);
   }

@@ -5,7 +5,7 @@ import { Host, type HostSpec } from '../../../core/cluster/host.js';
 import { ClusterRuntime, HostStats, HOSTS_PER_PAGE, type PoolFactory } from '../../../core/cluster/runtime.js';
 import { StatBlock } from '../../../core/stats/block.js';
 import { CLUSTER_FULL_SIZE, CLUSTER_HISTOGRAMS, HOST_BLOCK_SIZE } from '../../../core/stats/defs.js';
-import { HistogramWriter, newHistogramBlock } from '../../../core/stats/histograms.js';
+import { HistogramWriter, newHistogramBlock, type HistogramBlockDescriptor } from '../../../core/stats/histograms.js';
 
 /** mulberry32: a small deterministic PRNG in [0, 1). */
 export function seeded(seed: number): () => number {
@@ -91,15 +91,18 @@ export interface RuntimeFixture {
   readonly block: StatBlock;
   readonly hostBlock: StatBlock;
   readonly hostStats: HostStats;
+  /** The cluster's histograms (this worker writes row 0). */
+  readonly hist: HistogramBlockDescriptor;
 }
 
 export function makeRuntime(cfg: ClusterConfig, poolFactory: PoolFactory, random: () => number = seeded(1)): RuntimeFixture {
   const block = new StatBlock(`cluster.${cfg.name}`, 'cluster', CLUSTER_FULL_SIZE, 2);
-  const hist = new HistogramWriter(newHistogramBlock(`cluster.${cfg.name}`, CLUSTER_HISTOGRAMS, 2), 0);
+  const histBlock = newHistogramBlock(`cluster.${cfg.name}`, CLUSTER_HISTOGRAMS, 2);
+  const hist = new HistogramWriter(histBlock, 0);
   const hostBlock = new StatBlock(`hosts.${cfg.name}.0`, 'hosts', HOSTS_PER_PAGE * HOST_BLOCK_SIZE, 2);
   const hostStats = new HostStats(0);
   hostStats.addPage(hostBlock);
   const stats = block.row(0);
   const rt = new ClusterRuntime(cfg, stats, block, hist, hostStats, poolFactory, random);
-  return { rt, stats, other: block.row(1), block, hostBlock, hostStats };
+  return { rt, stats, other: block.row(1), block, hostBlock, hostStats, hist: histBlock };
 }

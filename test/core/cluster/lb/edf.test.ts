@@ -16,14 +16,14 @@ test('equal weights: insertion order, then round robin', () => {
   assert.deepEqual(picks, [...hs, ...hs, ...hs]);
 });
 
-test('weights 1 and 3: the heavier host first, then ties go to the earlier entry', () => {
+test('weights 1 and 4: the heavier host first, then ties go to the entry queued earlier', () => {
   const a = mkHost(1, 1);
-  const b = mkHost(2, 3);
+  const b = mkHost(2, 4);
   const s = new EdfScheduler([a, b], (h) => h.weight);
-  // Deadlines: b 1/3, 2/3, then a and b both at 1 (a was queued first).
+  // Deadlines: b 1/4, 2/4, 3/4, then a and b both at 1 (a was queued first), b at 5/4 ... 2, a at 2.
   assert.deepEqual(
-    Array.from({ length: 8 }, () => s.pick()),
-    [b, b, a, b, b, b, a, b],
+    Array.from({ length: 10 }, () => s.pick()),
+    [b, b, b, a, b, b, b, b, a, b],
   );
 });
 
