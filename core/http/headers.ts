@@ -123,6 +123,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 /** True when a `te` value lists the `trailers` token (`te: trailers, deflate` included). */
 function teHasTrailers(v: string): boolean {
+  if (v === 'trailers') return true; // the usual value (gRPC clients): no scan
   let start = 0;
   for (;;) {
     const comma = v.indexOf(',', start);
