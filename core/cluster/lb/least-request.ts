@@ -19,6 +19,8 @@ export class LeastRequestLb implements LoadBalancer {
     const w0 = hosts.length > 0 ? hosts[0].weight : 1;
     const equal = hosts.every((h) => h.weight === w0);
     this.edf = equal ? null : new EdfScheduler(hosts, (h) => h.weight / (this.activeOf(h) + 1));
+    // As Envoy (EdfScheduler::createWithPicks with the LB's seed): each worker starts at its own point.
+    if (this.edf) for (let i = Math.floor(this.random() * hosts.length); i > 0; i--) this.edf.pick();
   }
 
   choose(): Host | null {

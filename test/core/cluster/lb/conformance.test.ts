@@ -215,6 +215,16 @@ describe('LEAST_REQUEST', () => {
     assert.ok(Math.abs(got[0] - 10 / 11) < 0.02, `share ${got[0]}`);
   });
 
+  test('unequal weights: the schedule start is randomised per LB, as Envoy seeds it', () => {
+    const firsts = new Set<string>();
+    for (let seed = 1; seed <= 20; seed++) {
+      const lb = new LeastRequestLb(2, idle, seeded(seed));
+      lb.setHosts(hosts([1, 2, 3, 4]));
+      firsts.add(lb.choose()!.key);
+    }
+    assert.ok(firsts.size > 1);
+  });
+
   test('unequal weights with no load: plain weighted round robin', () => {
     const hs = hosts([3, 1]);
     const lb = new LeastRequestLb(2, idle, seeded(14));
