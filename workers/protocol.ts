@@ -55,7 +55,8 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: 'applied'; readonly worker: number; readonly version: number; readonly errors: readonly string[] }
   | { readonly type: 'log'; readonly worker: number; readonly level: string; readonly text: string }
-  | { readonly type: 'stopped'; readonly worker: number };
+  | { readonly type: 'stopped'; readonly worker: number }
+  | { readonly type: 'outlier'; readonly cluster: string; readonly address: string; readonly port: number; readonly which: number };
 
 export interface WorkerTask {
   readonly worker: number;

@@ -12,6 +12,7 @@ import { SERVER, HCM, LISTENER } from '../core/stats/defs.js';
 import type { HostSpec } from '../core/cluster/host.js';
 import type { BlockDescriptor } from '../core/stats/block.js';
 import { Discovery } from './discovery/dns.js';
+import { HealthChecker, OutlierDetector } from './discovery/health.js';
 import { resolveTls, TlsFiles, type ResolvedTls } from './tls/material.js';
 import type { ConfigPush, FromWorker, ListenerPlan, ToWorker, WorkerTask } from './protocol.js';
 import type { AdminContext, CommandLineOptions, ServerState } from './admin/context.js';
@@ -19,6 +20,7 @@ import { createAdminHandler, refreshServerGauges } from './admin/handlers.js';
 import { flushHistograms } from '../core/stats/collect.js';
 import { readConfig } from './config-source.js';
 import { bindShared, freePort, type BoundSocket } from './runtime/bind.js';
+import { FdDuplicator, type RawHandle } from './runtime/fd-dup.js';
 import { Logger } from './log.js';
 import { VERSION } from './version.js';
 import { readDiskLayer } from './runtime/disk-layer.js';
@@ -40,9 +42,16 @@ export class Server {
   private snap!: Snapshot;
   private registry!: StatsRegistry;
   private discovery!: Discovery;
+  private health!: HealthChecker;
+  private outlier!: OutlierDetector;
   private pool: Piscina | null = null;
   private readonly workers: WorkerSlot[] = [];
   private readonly bound = new Map<string, BoundSocket>();
+  /** Per bound socket, one duplicate descriptor per worker (index = worker). */
+  private readonly workerFds = new Map<string, number[]>();
+  /** Duplicates handed to workers: never closed here (the worker owns that fd now). */
+  private readonly dups: RawHandle[] = [];
+  private readonly fdDup = new FdDuplicator();
   private readonly counters = new Map<string, SharedArrayBuffer>();
   private readonly globalConnections = new SharedArrayBuffer(4);
   private readonly tlsFiles = new TlsFiles();
@@ -75,13 +84,21 @@ export class Server {
     srv[SERVER['server.concurrency']] = this.options.concurrency;
     srv[SERVER['server.state']] = 3;
     srv[SERVER['server.live']] = 0;
-    this.discovery = new Discovery(this.registry, (c, h, p) => this.onMembership(c, h, p));
+    this.discovery = new Discovery(this.registry, (c, h, p) => this.onMembership(c, h, p), undefined, (c) => this.health.initialFlags(c));
+    const logAt = (level: string, msg: string) => this.log.log(level, 'upstream', msg);
+    this.health = new HealthChecker(this.registry, this.discovery, logAt);
+    this.outlier = new OutlierDetector(this.registry, this.discovery, logAt);
+    this.health.apply(first);
+    this.outlier.apply(first);
     this.tls = this.resolveTlsOrThrow(first);
     this.refreshRuntime(first);
     const layout = this.registry.prepare(first);
     void layout;
     this.bindListeners(first);
+    await this.dupFds(this.workerIndexes());
     await this.discovery.apply(first);
+    // Envoy's cluster warming: actively checked clusters get their first round before listeners serve.
+    await Promise.race([this.health.firstRound(), new Promise((r) => setTimeout(r, 15_000).unref())]);
     this.startWorkers();
     const errors = await this.push(first);
     if (errors.length > 0) throw new StartError(errors.join('\n'));
@@ -163,7 +180,24 @@ export class Server {
     }
   }
 
-  private plans(s: Snapshot): ListenerPlan[] {
+  /** Gives each worker its own descriptor for every shared listening socket it does not have yet. */
+  private async dupFds(workers: readonly number[], replace = false): Promise<void> {
+    for (const [key, b] of this.bound) {
+      let fds = this.workerFds.get(key);
+      if (!fds) {
+        fds = [];
+        this.workerFds.set(key, fds);
+      }
+      for (const w of workers) {
+        if (fds[w] !== undefined && !replace) continue;
+        const h = await this.fdDup.dup(b.handle);
+        this.dups.push(h);
+        fds[w] = h.fd;
+      }
+    }
+  }
+
+  private plans(s: Snapshot, worker: number): ListenerPlan[] {
     return s.listeners.map((l, i) => {
       const engine = this.engineFor(l);
       const key = `${l.name}|${l.address.address}:${l.address.port}`;
@@ -175,7 +209,7 @@ export class Server {
       return {
         name: l.name,
         engine,
-        fd: engine === 'node' ? this.bound.get(key)!.fd : -1,
+        fd: engine === 'node' ? (this.workerFds.get(key)?.[worker] ?? -1) : -1,
         tls: this.tls.chains[i],
         connectionLimit: this.connectionLimit(l),
         counter,
@@ -228,8 +262,15 @@ export class Server {
     this.log.critical('main', `worker ${i} died: ${(e as Error)?.stack ?? e}; starting a replacement`);
     this.serverStats()[SERVER['nuncio.worker_restarts']]++;
     this.workers[i]?.port.close();
-    this.startWorker(i);
-    void this.pushTo(i, this.snap);
+    // The dead worker's descriptors closed with it: the replacement gets fresh ones.
+    void this.dupFds([i], true).then(() => {
+      this.startWorker(i);
+      return this.pushTo(i, this.snap);
+    });
+  }
+
+  private workerIndexes(): number[] {
+    return Array.from({ length: this.options.concurrency }, (_, i) => i);
   }
 
   private onWorkerMessage(i: number, m: FromWorker): void {
@@ -242,6 +283,8 @@ export class Server {
       this.log.log(m.level, 'worker', m.text, m.worker + 1);
     } else if (m.type === 'stopped') {
       slot.stopped?.();
+    } else if (m.type === 'outlier') {
+      this.outlier.onHit(m.cluster, m.address, m.port, m.which);
     }
   }
 
@@ -257,7 +300,7 @@ export class Server {
       version,
       snapshot: this.pinned(s),
       stats: this.registry.layout(),
-      listeners: this.plans(s),
+      listeners: this.plans(s, i),
       membership: this.discovery.membership(),
       globalConnectionLimit: this.globalLimit(),
       globalConnections: this.globalConnections,
@@ -278,6 +321,7 @@ export class Server {
   }
 
   private onMembership(cluster: string, hosts: HostSpec[], pages: BlockDescriptor[]): void {
+    this.health.sync(cluster, hosts);
     // Before workers exist (initial resolution) the push carries membership instead.
     if (this.workers.length === 0) return;
     this.broadcast({ type: 'membership', cluster, hosts, pages: this.registry.layout().hostPages });
@@ -337,6 +381,9 @@ export class Server {
       this.refreshRuntime(next);
       this.registry.prepare(next);
       this.bindListeners(next);
+      await this.dupFds(this.workerIndexes());
+      this.health.apply(next);
+      this.outlier.apply(next);
       await this.discovery.apply(next);
       this.snap = next;
       const errors = await this.push(next);
@@ -356,6 +403,7 @@ export class Server {
       if (!keep.has(k)) {
         b.close();
         this.bound.delete(k);
+        this.workerFds.delete(k);
       }
     }
     this.countListenerChanges(prev, next);
@@ -489,6 +537,8 @@ export class Server {
       if (this.registry) this.serverStats()[SERVER['server.state']] = 1;
       if (this.flushTimer) clearInterval(this.flushTimer);
       this.discovery?.stop();
+      this.health?.stop();
+      this.outlier?.stop();
       const deadline = this.options.drainTimeS * 1000;
       await Promise.all(
         this.workers.map(
@@ -502,6 +552,7 @@ export class Server {
       await Promise.all(this.workers.map((w) => w.task));
       await this.pool?.destroy();
       for (const b of this.bound.values()) b.close();
+      this.fdDup.close();
       await Promise.all(this.adminLogs.map((l) => l.sink.close()));
       await new Promise<void>((r) => (this.admin ? this.admin.close(() => r()) : r()));
       this.admin?.closeAllConnections?.();

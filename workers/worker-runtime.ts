@@ -22,7 +22,7 @@ import { UwsListener } from './engines/uws.js';
 import { ADMIT, NodeListener, OVER_GLOBAL_LIMIT, OVER_LISTENER_LIMIT, type ChainRuntime, type ConnectionGate } from './engines/node-listener.js';
 import { AccessLogSink } from './access-log/file-sink.js';
 import { countServerConnections } from './runtime/proc-net.js';
-import type { ChainTls, ConfigPush, ListenerPlan } from './protocol.js';
+import type { ChainTls, ConfigPush, FromWorker, ListenerPlan } from './protocol.js';
 import { CODEC } from '../core/stats/defs.js';
 
 type Listener = { kind: 'uws'; l: UwsListener; port: number } | { kind: 'node'; l: NodeListener };
@@ -46,6 +46,7 @@ export class WorkerRuntime {
     readonly rows: number,
     private readonly hostname: string,
     private readonly log: (level: string, text: string) => void,
+    private readonly notify: (m: FromWorker) => void = () => {},
   ) {
     this.hostStats = new HostStats(worker);
     const self = this;
@@ -63,6 +64,9 @@ export class WorkerRuntime {
       uuid: randomUUID,
       onError: (e) => {
         this.log('error', `request failed unexpectedly: ${(e as Error)?.stack ?? String(e)}`);
+      },
+      outlierHit: (cluster, host, which) => {
+        this.notify({ type: 'outlier', cluster, address: host.address, port: host.port, which });
       },
     };
   }

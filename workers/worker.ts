@@ -8,7 +8,7 @@ export default async function run(task: WorkerTask): Promise<string> {
   const port = task.port;
   const send = (m: FromWorker): void => port.postMessage(m);
   const log = (level: string, text: string): void => send({ type: 'log', worker: task.worker, level, text });
-  const rt = new WorkerRuntime(task.worker, task.rows, task.hostname, log);
+  const rt = new WorkerRuntime(task.worker, task.rows, task.hostname, log, send);
   let stopped: () => void = () => {};
   const done = new Promise<void>((r) => (stopped = r));
   // Serialise config applications: a reload waits for the previous one.

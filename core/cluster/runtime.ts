@@ -11,17 +11,47 @@ import { HostSet, createLb } from './host-set.js';
 
 /** Per-host stats live in pages of 256 hosts; the admin thread hands out indices. */
 export const HOSTS_PER_PAGE = 256;
+/** Shared Int32 outlier counters per host: consecutive 5xx, consecutive gateway failures, local origin. */
+export const OUTLIER_SLOTS = 4;
+export const OD_5XX = 0;
+export const OD_GATEWAY = 1;
+export const OD_LOCAL = 2;
 
 export class HostStats {
   /** Row views (this worker) and whole pages (for summing gauges across workers). */
   private readonly rows: Float64Array[] = [];
   private readonly blocks: StatBlock[] = [];
+  private readonly aux: (Int32Array | null)[] = [];
 
   constructor(private readonly row: number) {}
 
   addPage(block: StatBlock): void {
     this.blocks.push(block);
     this.rows.push(block.row(this.row));
+    this.aux.push(block.aux ? new Int32Array(block.aux) : null);
+  }
+
+  /**
+   * Records one outcome for outlier detection in the counters all workers share (Envoy's
+   * DetectorHostMonitor): `kind` 0 success, 1 a 5xx that is not a gateway error, 2 a gateway error
+   * (502/503/504, connect failure, timeout). Returns a bit mask of the thresholds this call reached
+   * (1: consecutive 5xx, 2: consecutive gateway failures), so exactly one worker reports each.
+   */
+  outlier(index: number, kind: number, threshold5xx: number, thresholdGateway: number): number {
+    const a = this.aux[(index / HOSTS_PER_PAGE) | 0];
+    if (!a) return 0;
+    const o = (index % HOSTS_PER_PAGE) * OUTLIER_SLOTS;
+    if (kind === 0) {
+      if (a[o + OD_5XX] !== 0) Atomics.store(a, o + OD_5XX, 0);
+      if (a[o + OD_GATEWAY] !== 0) Atomics.store(a, o + OD_GATEWAY, 0);
+      return 0;
+    }
+    let hit = 0;
+    if (kind === 2) {
+      if (Atomics.add(a, o + OD_GATEWAY, 1) + 1 === thresholdGateway) hit |= 2;
+    } else if (a[o + OD_GATEWAY] !== 0) Atomics.store(a, o + OD_GATEWAY, 0);
+    if (Atomics.add(a, o + OD_5XX, 1) + 1 === threshold5xx) hit |= 1;
+    return hit;
   }
 
   get pages(): number {
@@ -68,6 +98,14 @@ export class ClusterRuntime {
   /** Applies a membership update; returns hosts that left (their pools should drain). */
   updateHosts(specs: readonly HostSpec[]): Host[] {
     return this.hostSet.update(specs);
+  }
+
+  /** Feeds outlier detection (no-op unless configured); `onHit` tells the admin thread. */
+  reportOutcome(host: Host, kind: number, onHit: (cluster: string, host: Host, which: number) => void): void {
+    const od = this.cfg.outlierDetection;
+    if (od === null) return;
+    const hit = this.hostStats.outlier(host.statIndex, kind, od.consecutive5xx, od.consecutiveGatewayFailure);
+    if (hit !== 0) onHit(this.name, host, hit);
   }
 
   /** Picks a host for one request, counting panic mode as Envoy does. */

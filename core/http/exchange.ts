@@ -22,7 +22,7 @@ import {
 import { ENVOY_CONTROL_HEADERS, applyMutations, hGet, hRemove, hSet, stripRequestHopByHop, stripResponseHopByHop } from './headers.js';
 import type { HcmRuntime } from './hcm.js';
 import { createAccessLogRecord, type AccessLogRecord } from '../access-log/record.js';
-import { RF_DC, RF_LR, RF_NC, RF_NR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UR, RF_UT, RF_URX } from '../access-log/response-flags.js';
+import { RF_DC, RF_LH, RF_LR, RF_NC, RF_NR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UR, RF_UT, RF_URX } from '../access-log/response-flags.js';
 import { RetryState } from './retry.js';
 
 const T_GLOBAL = 0;
@@ -133,6 +133,23 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
       return;
     }
     this.mutateRequestHeaders();
+
+    // envoy.filters.http.health_check: answers the checks load balancers send, failing them while
+    // /healthcheck/fail is in effect (the server is draining).
+    const hc = hcm.healthCheck;
+    if (hc !== null && hc.matchers.every((m) => m.matches(this))) {
+      st[HCM['health_check.request_total']]++;
+      if (hcm.services.state.healthCheckFailed) {
+        st[HCM['health_check.failed']]++;
+        this.localReply(503, '', RF_LH, 'health_check_failed', false, undefined, false, ['x-envoy-immediate-health-check-fail', 'true']);
+        return;
+      }
+      if (!hc.passThrough) {
+        st[HCM['health_check.ok']]++;
+        this.localReply(200, '', 0, 'health_check_ok');
+        return;
+      }
+    }
 
     const route = hcm.routes.route(this);
     if (route === null) {
@@ -400,6 +417,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     this.clearTryTimer();
     this.upstreamResponded = true;
     const hcm = this.hcm;
+    this.outcome(status >= 500 ? (status === 502 || status === 503 || status === 504 ? 2 : 1) : 0);
     this.serviceTimeMs = Math.round(now - this.upstreamStartMono);
     stripResponseHopByHop(headers);
     this.processResponseHeaders(headers, true);
@@ -451,6 +469,8 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
       return;
     }
     if (reason === ResetReason.RemoteReset || reason === ResetReason.ConnectionTermination) cluster.stats[CLUSTER.upstream_rq_rx_reset]++;
+    // Local-origin failures count as gateway errors for outlier detection (split_external_local_origin_errors off).
+    this.outcome(2);
     if (this.retry !== null && this.retry.shouldRetryReset(reason) && this.tryRetry(true)) return;
     let flag = RF_UF;
     if (reason === ResetReason.ConnectionTermination || reason === ResetReason.RemoteReset || reason === ResetReason.RemoteRefusedStream) flag = RF_UC;
@@ -474,6 +494,14 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     this.finish();
   }
 
+  /** Tells outlier detection how the current host did (0 success, 1 5xx, 2 gateway/local failure). */
+  private outcome(kind: number): void {
+    const host = this.host;
+    const cluster = this.cluster;
+    if (host === null || cluster === null || cluster.cfg.outlierDetection === null) return;
+    cluster.reportOutcome(host, kind, this.hcm.services.outlierHit);
+  }
+
   // ======================================================================== timers
 
   onTimer(kind: number): void {
@@ -495,6 +523,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
   private onGlobalTimeout(): void {
     const cluster = this.cluster!;
     cluster.stats[CLUSTER.upstream_rq_timeout]++;
+    if (!this.upstreamResponded) this.outcome(2);
     if (this.host !== null) this.hcm.services.hostStats.inc(this.host.statIndex, HOST.rq_timeout);
     this.abandonUpstream();
     if (this.responseStarted) {
@@ -510,6 +539,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
   private onPerTryTimeout(): void {
     const cluster = this.cluster!;
     cluster.stats[CLUSTER.upstream_rq_per_try_timeout]++;
+    this.outcome(2);
     if (this.host !== null) this.hcm.services.hostStats.inc(this.host.statIndex, HOST.rq_timeout);
     this.abandonUpstream();
     if (this.retry !== null && this.retry.shouldRetryTimeout() && this.tryRetry(true)) return;
@@ -613,6 +643,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     routeHeaders = false,
     location?: string,
     overloaded = false,
+    extra?: FlatHeaders,
   ): void {
     if (this.done) return;
     this.flags |= flags;
@@ -628,6 +659,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     const bytes = body === '' ? EMPTY_BODY : Buffer.from(body, 'utf8');
     if (bytes.length > 0) h.push('content-type', TEXT_PLAIN);
     if (overloaded) h.push('x-envoy-overloaded', 'true');
+    if (extra) for (let i = 0; i < extra.length; i++) h.push(extra[i]);
     this.processResponseHeaders(h, routeHeaders);
     this.responseCode = status;
     this.responseHeaders = h;

@@ -5,12 +5,14 @@
 import type { HcmConfig, HeaderMutations, HeaderValueOption, ListenerConfig, Route, VirtualHost } from '../config/types.js';
 import { RouteTable } from '../router/table.js';
 import type { ClusterRuntime } from '../cluster/runtime.js';
+import type { Host } from '../cluster/host.js';
 import type { HostStats } from '../cluster/runtime.js';
 import type { HistogramWriter } from '../stats/histograms.js';
 import type { Clock, Timers } from './contracts.js';
 import { NO_MUTATIONS, type CompiledHeaderOption, type CompiledMutations } from './headers.js';
 import type { AccessLogRecord } from '../access-log/record.js';
 import { CidrSet } from './cidr.js';
+import { HeaderMatcher } from '../router/string-match.js';
 
 /** What a worker provides to every HCM it runs. */
 export interface WorkerServices {
@@ -28,6 +30,8 @@ export interface WorkerServices {
   uuid(): string;
   /** Reports an unexpected error caught at a request boundary (logged and counted). */
   onError?(e: unknown): void;
+  /** A host crossed an outlier detection threshold (bit 1: consecutive 5xx, bit 2: gateway failures). */
+  outlierHit(cluster: string, host: Host, which: number): void;
 }
 
 /** An access log target: a compiled formatter plus a sink, both supplied by the worker. */
@@ -39,6 +43,8 @@ export class HcmRuntime {
   readonly routes: RouteTable;
   readonly serverName: string;
   readonly internal: CidrSet;
+  /** envoy.filters.http.health_check: its header matchers (all must match), or null. */
+  readonly healthCheck: { readonly matchers: readonly HeaderMatcher[]; readonly passThrough: boolean } | null;
   private readonly mutationCache = new Map<object, CompiledMutations>();
   private readonly responseMutationCache = new Map<object, CompiledMutations>();
 
@@ -56,6 +62,7 @@ export class HcmRuntime {
     this.routes = new RouteTable(cfg.routeConfig);
     this.serverName = cfg.serverName;
     this.internal = new CidrSet(cfg.internalCidrs);
+    this.healthCheck = cfg.healthCheck ? { matchers: cfg.healthCheck.headers.map((h) => new HeaderMatcher(h)), passThrough: cfg.healthCheck.passThroughMode } : null;
     // Compile every header mutation list once.
     const rc = cfg.routeConfig;
     this.compile(rc);

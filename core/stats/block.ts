@@ -13,6 +13,8 @@ export interface BlockDescriptor {
   readonly size: number;
   readonly rows: number;
   readonly sab: SharedArrayBuffer;
+  /** Host pages only: Int32 counters updated with Atomics by every worker (outlier detection). */
+  readonly aux?: SharedArrayBuffer;
 }
 
 export class StatBlock implements BlockDescriptor {
@@ -25,17 +27,18 @@ export class StatBlock implements BlockDescriptor {
     readonly size: number,
     readonly rows: number,
     sab?: SharedArrayBuffer,
+    readonly aux?: SharedArrayBuffer,
   ) {
     this.sab = sab ?? new SharedArrayBuffer(size * rows * 8);
     this.all = new Float64Array(this.sab);
   }
 
   static from(d: BlockDescriptor): StatBlock {
-    return new StatBlock(d.key, d.type, d.size, d.rows, d.sab);
+    return new StatBlock(d.key, d.type, d.size, d.rows, d.sab, d.aux);
   }
 
   descriptor(): BlockDescriptor {
-    return { key: this.key, type: this.type, size: this.size, rows: this.rows, sab: this.sab };
+    return { key: this.key, type: this.type, size: this.size, rows: this.rows, sab: this.sab, ...(this.aux ? { aux: this.aux } : {}) };
   }
 
   /** The writable view of one row (a worker's own slots, or the admin row = rows - 1). */

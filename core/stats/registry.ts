@@ -16,7 +16,7 @@ import {
   SERVER_LIST,
 } from './defs.js';
 import { newHistogramBlock, type HistogramBlockDescriptor } from './histograms.js';
-import { HOSTS_PER_PAGE } from '../cluster/runtime.js';
+import { HOSTS_PER_PAGE, OUTLIER_SLOTS } from '../cluster/runtime.js';
 
 export interface ScopeKeys {
   cluster(name: string): string;
@@ -131,7 +131,14 @@ export class StatsRegistry {
     else {
       index = this.nextHost++;
       if (index >= this.hostPages.length * HOSTS_PER_PAGE) {
-        const page = new StatBlock(`hosts.${this.hostPages.length}`, 'hosts', HOSTS_PER_PAGE * HOST_BLOCK_SIZE, this.rows);
+        const page = new StatBlock(
+          `hosts.${this.hostPages.length}`,
+          'hosts',
+          HOSTS_PER_PAGE * HOST_BLOCK_SIZE,
+          this.rows,
+          undefined,
+          new SharedArrayBuffer(HOSTS_PER_PAGE * OUTLIER_SLOTS * 4),
+        );
         this.hostPages.push(page);
         newPage = page.descriptor();
       }
@@ -148,7 +155,15 @@ export class StatsRegistry {
     const page = this.hostPages[(index / HOSTS_PER_PAGE) | 0];
     const base = (index % HOSTS_PER_PAGE) * HOST_BLOCK_SIZE;
     page.reset(base, base + HOST_BLOCK_SIZE);
+    if (page.aux) new Int32Array(page.aux).fill(0, (index % HOSTS_PER_PAGE) * OUTLIER_SLOTS, ((index % HOSTS_PER_PAGE) + 1) * OUTLIER_SLOTS);
     this.freeHosts.push(index);
+  }
+
+  /** The shared outlier counters of a host (consecutive 5xx, gateway failures, local-origin failures). */
+  outlierCounters(index: number): { array: Int32Array; offset: number } | null {
+    const page = this.hostPages[(index / HOSTS_PER_PAGE) | 0];
+    if (!page?.aux) return null;
+    return { array: new Int32Array(page.aux), offset: (index % HOSTS_PER_PAGE) * OUTLIER_SLOTS };
   }
 
   /** Sum of a host's slot over all rows. */

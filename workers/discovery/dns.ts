@@ -119,6 +119,8 @@ export class Discovery {
     private readonly onChange: MembershipListener,
     private readonly resolverFor: (cfg: ClusterConfig) => NameResolver = (cfg) =>
       cfg.dnsResolvers.length > 0 ? new ServerResolver(cfg.dnsResolvers) : new SystemResolver(),
+    /** Health flags a host starts with (actively health-checked clusters: failed until checked). */
+    private readonly initialFlags: (cluster: string) => number = () => 0,
   ) {}
 
   /** Current hosts of every cluster (for a config push). */
@@ -204,12 +206,18 @@ export class Discovery {
     const seen = new Set<string>();
     const next: HostSpec[] = [];
     const pages: BlockDescriptor[] = [];
-    const flags = this.healthFlags.get(cfg.name);
+    let flags = this.healthFlags.get(cfg.name);
+    const initial = this.initialFlags(cfg.name);
+    if (!flags && initial !== 0) {
+      flags = new Map();
+      this.healthFlags.set(cfg.name, flags);
+    }
     for (const { e, address } of found) {
       const key = `${address}:${e.port}`;
       if (seen.has(key)) continue;
       seen.add(key);
       const slot = this.registry.hostSlot(`${cfg.name}|${key}`);
+      if (flags && !flags.has(key) && initial !== 0) flags.set(key, initial);
       if (slot.newPage) pages.push(slot.newPage);
       next.push({
         address,

@@ -22,6 +22,8 @@ const { errname } = (process as unknown as { binding(name: string): { errname(co
 export interface BoundSocket {
   readonly fd: number;
   readonly port: number;
+  /** The libuv handle (for FdDuplicator). */
+  readonly handle: { readonly fd: number };
   close(): void;
 }
 
@@ -38,7 +40,7 @@ export function bindShared(address: string, port: number): BoundSocket {
     h.close();
     throw new Error(errname(err) === 'EADDRINUSE' ? 'address already in use' : errname(err));
   }
-  return { fd: h.fd, port: out.port ?? port, close: () => h.close() };
+  return { fd: h.fd, port: out.port ?? port, handle: h, close: () => h.close() };
 }
 
 /** A port that was free a moment ago (for uWS listeners configured with port 0). */
