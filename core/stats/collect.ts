@@ -6,6 +6,7 @@ import type { ClusterConfig, ListenerConfig, Snapshot } from '../config/types.js
 import type { StatBlock, BlockType } from './block.js';
 import type { StatsRegistry } from './registry.js';
 import {
+  CLUSTER,
   CLUSTER_BLOCK_SIZE,
   CLUSTER_LIST,
   CODE_BASE_EXTERNAL,
@@ -126,9 +127,36 @@ function collectHcm(c: Collector, b: StatBlock, healthChecked: ReadonlySet<strin
   }
 }
 
+/**
+ * Circuit breaker "open" gauges are derived here from the summed gauges and the thresholds (Envoy sets
+ * them when a resource is at its limit); no worker could know the total on its own.
+ */
+function breakerOpen(b: StatBlock, cfg: ClusterConfig | undefined, name: string): number | null {
+  const m = /^circuit_breakers\.(default|high)\.(\w+)$/.exec(name);
+  if (m === null) return null;
+  if (cfg === undefined || m[1] === 'high') return 0;
+  const t = cfg.circuitBreakers.default;
+  switch (m[2]) {
+    case 'cx_open':
+      return b.sum(CLUSTER.upstream_cx_active) >= t.maxConnections ? 1 : 0;
+    case 'rq_open':
+      return b.sum(CLUSTER.upstream_rq_active) >= t.maxRequests ? 1 : 0;
+    case 'rq_pending_open':
+      return b.sum(CLUSTER.upstream_rq_pending_active) >= t.maxPendingRequests ? 1 : 0;
+    default:
+      return 0;
+  }
+}
+
 function collectCluster(c: Collector, b: StatBlock, cfg: ClusterConfig | undefined): void {
   const p = `${b.key}.`;
-  c.list(p, b, CLUSTER_LIST, 0, LAZY_CLUSTER);
+  for (let i = 0; i < CLUSTER_LIST.length; i++) {
+    const [n, k] = CLUSTER_LIST[i];
+    const open = breakerOpen(b, cfg, n);
+    const v = open ?? b.sum(i);
+    if (v === 0 && LAZY_CLUSTER.has(n)) continue;
+    c.add(p + n, v, kindOf(k));
+  }
   for (let code = CODE_MIN; code <= CODE_MAX; code++) {
     const off = code - CODE_MIN;
     const plain = b.sum(CODE_BASE_PLAIN + off);

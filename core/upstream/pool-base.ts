@@ -62,7 +62,6 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
     }
     if (cl.pendingRequests() >= cl.thresholds.maxPendingRequests) {
       this.stats[CLUSTER.upstream_rq_pending_overflow]++;
-      this.stats[CLUSTER['circuit_breakers.default.rq_pending_open']] = 1;
       cb.onUpstreamError(ResetReason.Overflow, '');
       return;
     }
@@ -203,7 +202,6 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
     if (cl.activeRequests() >= cl.thresholds.maxRequests) {
       // Envoy counts this under upstream_rq_pending_overflow too.
       this.stats[CLUSTER.upstream_rq_pending_overflow]++;
-      this.stats[CLUSTER['circuit_breakers.default.rq_open']] = 1;
       cb.onUpstreamError(ResetReason.Overflow, '');
       return;
     }
@@ -281,7 +279,6 @@ export abstract class PoolBase<C extends PoolConnection> implements UpstreamPool
       const canCreate = cl.activeConnections() < cl.thresholds.maxConnections;
       if (!canCreate) {
         this.stats[CLUSTER.upstream_cx_overflow]++;
-        this.stats[CLUSTER['circuit_breakers.default.cx_open']] = 1;
         // As Envoy: a host with no connection at all still gets one, or its queued requests would
         // wait with nothing to serve them (other hosts hold the cluster's connections).
         if (this.conns.length !== 0) return;

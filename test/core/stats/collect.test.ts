@@ -258,3 +258,44 @@ test('resetCounters zeroes counters in every row and keeps gauges and histograms
   assert.equal(isCounterSlot('server', SERVER['server.live']), false);
   assert.equal(isCounterSlot('hosts', 1), false);
 });
+
+test('circuit breaker open gauges follow the summed gauges against the thresholds', async () => {
+  const { loadConfig } = await import('../../../core/config/load.js');
+  const { StatsRegistry, KEYS } = await import('../../../core/stats/registry.js');
+  const { collectStats } = await import('../../../core/stats/collect.js');
+  const { CLUSTER } = await import('../../../core/stats/defs.js');
+  const r = loadConfig(
+    [
+      {
+        name: 'cb.yaml',
+        text: `
+static_resources:
+  clusters:
+  - name: c
+    circuit_breakers: { thresholds: [{ max_connections: 2, max_pending_requests: 3, max_requests: 4 }] }
+    load_assignment: { cluster_name: c, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 1 } } } }] }] }
+`,
+      },
+    ],
+    { readFile: () => null, getEnv: () => undefined },
+  );
+  assert.ok(r.ok);
+  const reg = new StatsRegistry(3);
+  reg.prepare(r.snapshot);
+  const b = reg.get(KEYS.cluster('c'))!;
+  const value = (n: string) => collectStats(reg, r.snapshot).stats.find((s) => s.name === `cluster.c.${n}`)?.value;
+  assert.equal(value('circuit_breakers.default.cx_open'), 0);
+  // Two workers each hold one connection: together they are at max_connections.
+  b.row(0)[CLUSTER.upstream_cx_active] = 1;
+  b.row(1)[CLUSTER.upstream_cx_active] = 1;
+  b.row(0)[CLUSTER.upstream_rq_active] = 3;
+  b.row(1)[CLUSTER.upstream_rq_pending_active] = 2;
+  assert.equal(value('circuit_breakers.default.cx_open'), 1);
+  assert.equal(value('circuit_breakers.default.rq_open'), 0);
+  assert.equal(value('circuit_breakers.default.rq_pending_open'), 0);
+  b.row(1)[CLUSTER.upstream_rq_active] = 1;
+  b.row(0)[CLUSTER.upstream_rq_pending_active] = 1;
+  assert.equal(value('circuit_breakers.default.rq_open'), 1);
+  assert.equal(value('circuit_breakers.default.rq_pending_open'), 1);
+  assert.equal(value('circuit_breakers.high.rq_open'), 0);
+});
