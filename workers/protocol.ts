@@ -50,7 +50,9 @@ export type ToWorker =
   | { readonly type: 'membership'; readonly cluster: string; readonly hosts: readonly HostSpec[]; readonly pages: readonly BlockDescriptor[] }
   | { readonly type: 'health'; readonly failed: boolean }
   | { readonly type: 'drain'; readonly graceful: boolean }
-  | { readonly type: 'stop'; readonly deadlineMs: number };
+  | { readonly type: 'stop'; readonly deadlineMs: number }
+  /** Test hook (NUNCIO_TEST_HOOKS=1): the worker exits as if it had crashed. */
+  | { readonly type: 'crash' };
 
 export type FromWorker =
   | { readonly type: 'applied'; readonly worker: number; readonly version: number; readonly errors: readonly string[] }

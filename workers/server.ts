@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import type { ListenerConfig, Snapshot } from '../core/config/types.js';
 import { StatsRegistry } from '../core/stats/registry.js';
 import { mergeRuntime, runtimeInt, type RuntimeEntry, type RuntimeValue } from '../core/config/runtime.js';
-import { SERVER, HCM, LISTENER } from '../core/stats/defs.js';
+import { SERVER, HCM, LISTENER, HOST, HOST_BLOCK_SIZE } from '../core/stats/defs.js';
 import type { HostSpec } from '../core/cluster/host.js';
 import type { BlockDescriptor } from '../core/stats/block.js';
 import { Discovery } from './discovery/dns.js';
@@ -17,7 +17,8 @@ import { resolveTls, TlsFiles, type ResolvedTls } from './tls/material.js';
 import type { ConfigPush, FromWorker, ListenerPlan, ToWorker, WorkerTask } from './protocol.js';
 import type { AdminContext, CommandLineOptions, ServerState } from './admin/context.js';
 import { createAdminHandler, refreshServerGauges } from './admin/handlers.js';
-import { flushHistograms } from '../core/stats/collect.js';
+import { flushHistograms, isCounterSlot } from '../core/stats/collect.js';
+import { HOSTS_PER_PAGE } from '../core/cluster/runtime.js';
 import { readConfig } from './config-source.js';
 import { bindShared, freePort, type BoundSocket } from './runtime/bind.js';
 import { FdDuplicator, type RawHandle } from './runtime/fd-dup.js';
@@ -262,6 +263,19 @@ export class Server {
     this.log.critical('main', `worker ${i} died: ${(e as Error)?.stack ?? e}; starting a replacement`);
     this.serverStats()[SERVER['nuncio.worker_restarts']]++;
     this.workers[i]?.port.close();
+    // Its connections and requests died with it: zero the gauges its row held (counters stay: they
+    // are history, and the replacement keeps adding to the same row).
+    for (const b of this.registry.blocks.values()) {
+      if (b.type === 'hosts') {
+        const gauges: number[] = [];
+        for (let h = 0; h < HOSTS_PER_PAGE; h++) gauges.push(h * HOST_BLOCK_SIZE + HOST.cx_active, h * HOST_BLOCK_SIZE + HOST.rq_active);
+        b.resetRow(i, gauges);
+      } else {
+        const gauges: number[] = [];
+        for (let s = 0; s < b.size; s++) if (!isCounterSlot(b.type, s)) gauges.push(s);
+        b.resetRow(i, gauges);
+      }
+    }
     // The dead worker's descriptors closed with it: the replacement gets fresh ones.
     void this.dupFds([i], true).then(() => {
       this.startWorker(i);
@@ -420,7 +434,17 @@ export class Server {
       if (al.path === '/dev/null') continue;
       this.adminLogs.push({ sink: new AccessLogSink(al.path), fmt: compileFormat(al, { hostname: os.hostname() }) });
     }
-    const handler = createAdminHandler(this.adminContext());
+    const adminHandler = createAdminHandler(this.adminContext());
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+      // Test hook, off unless NUNCIO_TEST_HOOKS=1: make a worker die to exercise its replacement.
+      if (process.env.NUNCIO_TEST_HOOKS === '1' && req.method === 'POST' && req.url?.startsWith('/debug/crash_worker')) {
+        const n = Number(new URL(req.url, 'http://x').searchParams.get('worker') ?? 0);
+        this.send(n, { type: 'crash' });
+        res.end('OK\n');
+        return;
+      }
+      adminHandler(req, res);
+    };
     const hcm = this.registry.get('http.admin')!.row(this.registry.adminRow);
     const lst = this.registry.get('listener.admin')!.row(this.registry.adminRow);
     this.admin = http.createServer((req, res) => {

@@ -36,6 +36,9 @@ export default async function run(task: WorkerTask): Promise<string> {
       case 'drain':
         rt.drainListeners();
         break;
+      case 'crash':
+        if (process.env.NUNCIO_TEST_HOOKS === '1') process.exit(70);
+        break;
       case 'stop':
         chain = chain.then(async () => {
           await rt.stop(m.deadlineMs);

@@ -211,6 +211,15 @@ export class H1ServerConn implements H1Handler, TimerTarget {
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
+  /** Server drain: no more requests on this connection; close it now if nothing is in flight. */
+  drain(): void {
+    this.keepAlive = false;
+    if (this.current === null && this.parsing === null) {
+      this.hcm.stats[HCM.downstream_cx_drain_close]++;
+      this.socket.end();
+    }
+  }
+
   pauseReading(): void {
     this.readPaused = true;
     this.pauseSocket();

@@ -117,7 +117,8 @@ export class NodeListener {
       this.server.close();
     }
     if (drain) {
-      for (const c of this.h1) c.keepAlive = false;
+      // In-flight HTTP/1.1 requests finish with `connection: close`; idle connections close now.
+      for (const c of this.h1) c.drain();
       for (const st of this.state.values()) for (const s of st.sessions) s.close();
     }
   }
