@@ -363,7 +363,9 @@ function walkMsg(ty: MsgTy, value: unknown, path: string, issues: WalkIssue[]): 
   const seen = new Set<string>();
   for (const [key, v] of Object.entries(value)) {
     const field = idx.get(key);
-    const fpath = path ? `${path}.${key}` : key;
+    // Keys that are not plain names (empty, spaces, punctuation) are quoted so the path stays readable.
+    const shown = /^[\w@-]+$/.test(key) ? key : JSON.stringify(key);
+    const fpath = path ? `${path}.${shown}` : shown;
     if (field === undefined) {
       issues.push({ path: fpath, message: 'unknown field' });
       continue;
