@@ -19,7 +19,7 @@ import {
   type UpstreamPool,
   type UpstreamStream,
 } from './contracts.js';
-import { ENVOY_CONTROL_HEADERS, applyMutations, hGet, hRemove, hSet, stripRequestHopByHop, stripResponseHopByHop } from './headers.js';
+import { applyMutations, hGet, hRemove, hRemoveAny, hSet, stripRequestHopByHop, stripResponseHopByHop } from './headers.js';
 import type { HcmRuntime } from './hcm.js';
 import { createAccessLogRecord, type AccessLogRecord } from '../access-log/record.js';
 import { RF_DC, RF_LH, RF_LR, RF_NC, RF_NR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UR, RF_UT, RF_URX } from '../access-log/response-flags.js';
@@ -30,6 +30,14 @@ const T_PER_TRY = 1;
 const T_RETRY_BACKOFF = 2;
 
 const EMPTY_BODY = new Uint8Array(0);
+const RETRY_HEADERS: ReadonlySet<string> = new Set(['x-envoy-retry-on', 'x-envoy-max-retries', 'x-envoy-retriable-status-codes']);
+
+/** Decimal text of small integers (timeouts, service times), cached: they repeat on every request. */
+const MS_TEXT: string[] = [];
+function msText(n: number): string {
+  if (n < 0 || n > 65535 || n !== (n | 0)) return String(n);
+  return (MS_TEXT[n] ??= String(n));
+}
 const TEXT_PLAIN = 'text/plain';
 
 export type Protocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
@@ -266,13 +274,15 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
       }
       this.internal = clientIp !== '' && this.hcm.internal.contains(clientIp);
     }
-    if (hGet(h, 'x-forwarded-proto') === undefined) h.push('x-forwarded-proto', this.isTls ? 'https' : 'http');
-    this.scheme = hGet(h, 'x-forwarded-proto') ?? this.scheme;
+    const xfp = hGet(h, 'x-forwarded-proto');
+    if (xfp === undefined) {
+      this.scheme = this.isTls ? 'https' : 'http';
+      h.push('x-forwarded-proto', this.scheme);
+    } else this.scheme = xfp;
     if (this.internal) {
       hSet(h, 'x-envoy-internal', 'true');
     } else {
-      for (const n of ENVOY_CONTROL_HEADERS) hRemove(h, n);
-      for (const n of this.hcm.cfg.routeConfig.internalOnlyHeaders) hRemove(h, n);
+      hRemoveAny(h, this.hcm.externalStrip);
       if (cfg.useRemoteAddress && clientIp !== '') hSet(h, 'x-envoy-external-address', clientIp);
     }
     let rid = hGet(h, 'x-request-id');
@@ -325,6 +335,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     // auto_host_rewrite is applied once the host is known (below).
 
     // Timeouts: route timeout, overridable by x-envoy-upstream-rq-timeout-ms from internal callers.
+    // (External requests had every x-envoy control header stripped already.)
     let timeout = action.timeoutMs;
     let perTry = action.retryPolicy?.perTryTimeoutMs ?? route.vhost.config.retryPolicy?.perTryTimeoutMs ?? 0;
     if (this.internal) {
@@ -332,21 +343,21 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
       if (t !== undefined && /^\d+$/.test(t)) timeout = Number(t);
       const pt = hGet(h, 'x-envoy-upstream-rq-per-try-timeout-ms');
       if (pt !== undefined && /^\d+$/.test(pt)) perTry = Number(pt);
+      if (t !== undefined) hRemove(h, 'x-envoy-upstream-rq-timeout-ms');
+      if (pt !== undefined) hRemove(h, 'x-envoy-upstream-rq-per-try-timeout-ms');
     }
-    hRemove(h, 'x-envoy-upstream-rq-timeout-ms');
-    hRemove(h, 'x-envoy-upstream-rq-per-try-timeout-ms');
     this.timeoutMs = timeout;
     const expected = perTry > 0 && (timeout === 0 || perTry < timeout) ? perTry : timeout;
-    if (!hcm.suppressEnvoyHeaders && expected > 0) hSet(h, 'x-envoy-expected-rq-timeout-ms', String(expected));
+    if (!hcm.suppressEnvoyHeaders && expected > 0) hSet(h, 'x-envoy-expected-rq-timeout-ms', msText(expected));
 
-    // Header mutations, most specific first.
-    const levels = hcm.mutationLevels(route.config, route.vhost.config, this.weighted);
-    for (const m of levels) applyMutations(h, hcm.requestMutations(m), this);
+    // Header mutations, most specific first: weighted cluster, route, virtual host, route config.
+    if (this.weighted !== null) applyMutations(h, hcm.requestMutations(this.weighted), this);
+    applyMutations(h, hcm.requestMutations(route.config), this);
+    applyMutations(h, hcm.requestMutations(route.vhost.config), this);
+    applyMutations(h, hcm.requestMutations(hcm.cfg.routeConfig), this);
 
     this.retry = RetryState.create(action.retryPolicy ?? route.vhost.config.retryPolicy, h, this.internal, perTry);
-    hRemove(h, 'x-envoy-retry-on');
-    hRemove(h, 'x-envoy-max-retries');
-    hRemove(h, 'x-envoy-retriable-status-codes');
+    if (this.internal) hRemoveAny(h, RETRY_HEADERS);
     this.retainBody = this.retry !== null;
 
     this.upstreamAuthority = authority;
@@ -690,7 +701,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
         break;
     }
     if (hGet(h, 'date') === undefined) h.push('date', hcm.services.clock.httpDate());
-    if (this.serviceTimeMs >= 0 && !hcm.suppressEnvoyHeaders) hSet(h, 'x-envoy-upstream-service-time', String(this.serviceTimeMs));
+    if (this.serviceTimeMs >= 0 && !hcm.suppressEnvoyHeaders) hSet(h, 'x-envoy-upstream-service-time', msText(this.serviceTimeMs));
     if (routeHeaders && this.route !== null) {
       const route = this.route;
       if (this.weighted) applyMutations(h, hcm.responseMutations(this.weighted), this);

@@ -9,7 +9,7 @@ import type { Host } from '../cluster/host.js';
 import type { HostStats } from '../cluster/runtime.js';
 import type { HistogramWriter } from '../stats/histograms.js';
 import type { Clock, Timers } from './contracts.js';
-import { NO_MUTATIONS, type CompiledHeaderOption, type CompiledMutations } from './headers.js';
+import { ENVOY_CONTROL_HEADERS, NO_MUTATIONS, type CompiledHeaderOption, type CompiledMutations } from './headers.js';
 import type { AccessLogRecord } from '../access-log/record.js';
 import { CidrSet } from './cidr.js';
 import { HeaderMatcher } from '../router/string-match.js';
@@ -43,6 +43,8 @@ export class HcmRuntime {
   readonly routes: RouteTable;
   readonly serverName: string;
   readonly internal: CidrSet;
+  /** Headers an external request may not carry: Envoy's control headers plus internal_only_headers. */
+  readonly externalStrip: ReadonlySet<string>;
   /** envoy.filters.http.health_check: its header matchers (all must match), or null. */
   readonly healthCheck: { readonly matchers: readonly HeaderMatcher[]; readonly passThrough: boolean } | null;
   private readonly mutationCache = new Map<object, CompiledMutations>();
@@ -62,6 +64,7 @@ export class HcmRuntime {
     this.routes = new RouteTable(cfg.routeConfig);
     this.serverName = cfg.serverName;
     this.internal = new CidrSet(cfg.internalCidrs);
+    this.externalStrip = new Set([...ENVOY_CONTROL_HEADERS, ...cfg.routeConfig.internalOnlyHeaders]);
     this.healthCheck = cfg.healthCheck ? { matchers: cfg.healthCheck.headers.map((h) => new HeaderMatcher(h)), passThrough: cfg.healthCheck.passThroughMode } : null;
     // Compile every header mutation list once.
     const rc = cfg.routeConfig;
@@ -88,14 +91,6 @@ export class HcmRuntime {
 
   responseMutations(m: HeaderMutations): CompiledMutations {
     return this.responseMutationCache.get(m) ?? NO_MUTATIONS;
-  }
-
-  /** Request mutation levels, most specific first (weighted cluster, route, vhost, route config). */
-  mutationLevels(route: Route, vh: VirtualHost, wc: HeaderMutations | null): HeaderMutations[] {
-    const out: HeaderMutations[] = [];
-    if (wc) out.push(wc);
-    out.push(route, vh, this.cfg.routeConfig);
-    return out;
   }
 }
 

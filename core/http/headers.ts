@@ -41,6 +41,20 @@ export function hRemove(h: FlatHeaders, name: string): boolean {
   return removed;
 }
 
+/** Removes every entry whose name is in `names`, in one pass. */
+export function hRemoveAny(h: FlatHeaders, names: ReadonlySet<string>): void {
+  let w = 0;
+  for (let r = 0; r < h.length; r += 2) {
+    if (names.has(h[r])) continue;
+    if (w !== r) {
+      h[w] = h[r];
+      h[w + 1] = h[r + 1];
+    }
+    w += 2;
+  }
+  h.length = w;
+}
+
 /** Sets `name` to `value`, replacing all existing entries (position of the first is kept). */
 export function hSet(h: FlatHeaders, name: string, value: string): void {
   for (let i = 0; i < h.length; i += 2) {
