@@ -16,8 +16,14 @@ interface TcpWrap {
   constants: { SERVER: number };
 }
 
-const tcpWrap = (process as unknown as { binding(name: string): unknown }).binding('tcp_wrap') as TcpWrap;
-const { errname } = (process as unknown as { binding(name: string): { errname(code: number): string } }).binding('uv');
+// Loaded on first use: Bun has no process.binding, and nuncio on Bun never needs a shared socket.
+let tcpWrapCache: TcpWrap | null = null;
+function tcpWrap(): TcpWrap {
+  return (tcpWrapCache ??= (process as unknown as { binding(name: string): unknown }).binding('tcp_wrap') as TcpWrap);
+}
+function errname(code: number): string {
+  return (process as unknown as { binding(name: string): { errname(code: number): string } }).binding('uv').errname(code);
+}
 
 export interface BoundSocket {
   readonly fd: number;
@@ -28,7 +34,8 @@ export interface BoundSocket {
 }
 
 export function bindShared(address: string, port: number): BoundSocket {
-  const h = new tcpWrap.TCP(tcpWrap.constants.SERVER);
+  const w = tcpWrap();
+  const h = new w.TCP(w.constants.SERVER);
   const v6 = net.isIPv6(address);
   let err = v6 ? h.bind6(address, port, 0) : h.bind(address, port);
   // libuv defers EADDRINUSE from bind() to the next call on the handle (uv_tcp_bind's delayed_error);
