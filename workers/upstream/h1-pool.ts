@@ -1,8 +1,6 @@
 // HTTP/1.1 upstream connections over raw sockets: keep-alive, one request at a time per connection,
 // our own strict parser for responses. The request head (and a small body) leave in one write; the
 // common "whole response in one read" case reaches the client as one head + one final body call.
-import net from 'node:net';
-import tls from 'node:tls';
 import { PoolBase, type PoolConnection } from '../../core/upstream/pool-base.js';
 import type { ClusterRuntime } from '../../core/cluster/runtime.js';
 import type { Host } from '../../core/cluster/host.js';
@@ -10,12 +8,13 @@ import { ResetReason, type Clock, type TimerHandle, type TimerTarget, type Timer
 import { H1Parser, H1_INTERIM, H1_KEEP_ALIVE, H1_UPGRADE, type H1Handler } from '../../core/http/h1/parser.js';
 import { CLUSTER } from '../../core/stats/defs.js';
 import { connectFailureReason, type UpstreamTlsOptions } from './connect.js';
+import { connectTransport, type Transport, type TransportHandler } from './transport.js';
 
 const EMPTY = Buffer.alloc(0);
 const T_CONNECT = 0;
 const T_IDLE = 1;
 
-class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
+class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget, TransportHandler {
   capacity = 1;
   active = 0;
   ready = false;
@@ -24,7 +23,7 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
   connectStart = 0;
   connectedAt = 0;
   readonly parser: H1Parser;
-  socket: net.Socket;
+  readonly transport: Transport;
   cb: UpstreamCallbacks | null = null;
   /** Last body slice seen in this execute(): delivered with endStream when the message ends here. */
   private held: Buffer | null = null;
@@ -35,8 +34,9 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
   private keepAlive = true;
   private closing = false;
   private timer: TimerHandle | null = null;
-  private rxBytes = 0;
   private interim = false;
+  /** While start() runs, writes are collected and leave in one system call. */
+  private batch: (string | Uint8Array)[] | null = null;
 
   constructor(
     readonly pool: H1Pool,
@@ -44,23 +44,15 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
     tlsOpts: UpstreamTlsOptions | null,
   ) {
     this.parser = new H1Parser('response', this, { maxHeaderBytes: 60 * 1024, maxHeaders: 100 });
-    const opts = { host: host.address, port: host.port, noDelay: true };
-    this.socket = tlsOpts ? tls.connect({ ...opts, ...tlsOpts.forHost(host) }) : net.connect(opts);
-    this.socket.setNoDelay(true);
     this.timer = pool.timers.schedule(pool.cluster.cfg.connectTimeoutMs, this, T_CONNECT);
-    this.socket.once(tlsOpts ? 'secureConnect' : 'connect', () => this.onConnect());
-    this.socket.on('data', (d: Buffer) => this.onData(d));
-    this.socket.on('drain', () => this.cb?.onUpstreamWritable());
-    this.socket.on('error', (e: NodeJS.ErrnoException) => this.onSocketError(e));
-    this.socket.on('close', () => this.onClose());
-    this.socket.on('end', () => this.onEnd());
+    this.transport = connectTransport(this, { host: host.address, port: host.port, ...(tlsOpts ? { tls: tlsOpts.forHost(host) } : {}) });
   }
 
   onTimer(kind: number): void {
     this.timer = null;
     if (kind === T_CONNECT && !this.ready) {
       this.closing = true;
-      this.socket.destroy();
+      this.transport.destroy();
       this.pool.failConnect(this, true, '');
     } else if (kind === T_IDLE && this.active === 0 && this.ready) {
       this.pool.cluster.stats[CLUSTER.upstream_cx_idle_timeout]++;
@@ -68,10 +60,14 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
     }
   }
 
-  private onConnect(): void {
+  onConnect(): void {
     if (this.closing) return;
     this.cancelTimer();
     this.pool.ready(this);
+  }
+
+  onDrain(): void {
+    this.cb?.onUpstreamWritable();
   }
 
   private cancelTimer(): void {
@@ -92,7 +88,6 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
     this.keepAlive = true;
     this.interim = false;
     const cl = cb.requestContentLength;
-    const noBody = cl === 0 || (cb.requestComplete && cl < 0 && false);
     let head = cb.upstreamMethod + ' ' + cb.upstreamPath + ' HTTP/1.1\r\nhost: ' + cb.upstreamAuthority + '\r\n';
     const h = cb.upstreamHeaders;
     for (let i = 0; i < h.length; i += 2) head += h[i] + ': ' + h[i + 1] + '\r\n';
@@ -104,28 +99,36 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
     }
     head += '\r\n';
     if (cb.upstreamMethod === 'HEAD') this.parser.expectNoBody();
-    const s = this.socket;
-    s.cork();
-    s.write(head, 'latin1');
-    if (noBody) this.requestEnded = true;
+    if (cl === 0) this.requestEnded = true;
     this.pool.txBytes(head.length);
+    // The head and whatever body the exchange already holds leave together.
+    const batch: (string | Uint8Array)[] = [head];
+    this.batch = batch;
     cb.onUpstreamStream(this, 0);
-    s.uncork();
+    this.batch = null;
+    if (!this.transport.destroyed) this.transport.writev(batch);
+  }
+
+  private send(data: string | Uint8Array): boolean {
+    if (this.batch !== null) {
+      this.batch.push(data);
+      return true;
+    }
+    return this.transport.write(data);
   }
 
   // ---- UpstreamStream (request body, flow control)
   write(chunk: Uint8Array, endStream: boolean): boolean {
     if (this.cb === null || this.requestEnded) return true;
-    const s = this.socket;
     let ok = true;
     if (this.chunked) {
       if (chunk.length > 0) {
-        s.write(chunk.length.toString(16) + '\r\n', 'latin1');
-        s.write(chunk);
-        ok = s.write('\r\n', 'latin1');
+        this.send(chunk.length.toString(16) + '\r\n');
+        this.send(chunk);
+        ok = this.send('\r\n');
       }
-      if (endStream) ok = s.write('0\r\n\r\n', 'latin1');
-    } else if (chunk.length > 0) ok = s.write(chunk);
+      if (endStream) ok = this.send('0\r\n\r\n');
+    } else if (chunk.length > 0) ok = this.send(chunk);
     this.pool.txBytes(chunk.length);
     if (endStream) {
       this.requestEnded = true;
@@ -135,11 +138,11 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
   }
 
   pauseResponse(): void {
-    this.socket.pause();
+    this.transport.pause();
   }
 
   resumeResponse(): void {
-    this.socket.resume();
+    this.transport.resume();
   }
 
   reset(): void {
@@ -150,9 +153,8 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
     this.close();
   }
 
-  // ---- socket events
-  private onData(d: Buffer): void {
-    this.rxBytes += d.length;
+  // ---- transport events
+  onData(d: Buffer): void {
     this.pool.rxBytes(d.length);
     if (this.cb === null) {
       // Bytes with no request outstanding: protocol violation by the upstream.
@@ -170,7 +172,7 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
     if (n < 0 && !this.closing) this.close();
   }
 
-  private onEnd(): void {
+  onEnd(): void {
     if (this.cb !== null && this.gotResponseBytes) {
       this.parser.finish();
       if (this.held !== null && this.cb !== null) {
@@ -181,24 +183,12 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
     }
   }
 
-  private onSocketError(e: NodeJS.ErrnoException): void {
-    if (!this.ready && !this.closing) {
-      this.closing = true;
-      this.cancelTimer();
-      this.pool.failConnect(this, false, connectFailureReason(e));
-      return;
-    }
-    this.lastError = e;
-  }
-
-  private lastError: NodeJS.ErrnoException | null = null;
-
-  private onClose(): void {
+  onClose(err: { code: string; errno: number } | null): void {
     this.cancelTimer();
     if (!this.ready) {
       if (!this.closing) {
         this.closing = true;
-        this.pool.failConnect(this, false, this.lastError ? connectFailureReason(this.lastError) : 'connection closed');
+        this.pool.failConnect(this, false, err ? connectFailureReason(err) : 'connection closed');
       }
       return;
     }
@@ -210,8 +200,7 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
         // A reused connection the upstream had closed while idle: the request never reached it.
         this.pool.redispatch(this, cb);
       } else {
-        this.pool.streamLost(this);
-        cb.onUpstreamError(this.gotResponseBytes ? ResetReason.ConnectionTermination : ResetReason.ConnectionTermination, '');
+        cb.onUpstreamError(ResetReason.ConnectionTermination, '');
       }
     }
     this.pool.connClosed(this, remote);
@@ -220,7 +209,7 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    this.socket.destroy();
+    this.transport.destroy();
   }
 
   // ---- H1Handler (response parsing)
@@ -274,10 +263,7 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget {
     const cb = this.cb;
     this.cb = null;
     this.pool.cluster.stats[CLUSTER.upstream_cx_protocol_error]++;
-    if (cb !== null) {
-      this.pool.streamLost(this);
-      cb.onUpstreamError(ResetReason.ProtocolError, '');
-    }
+    if (cb !== null) cb.onUpstreamError(ResetReason.ProtocolError, '');
     this.close();
   }
 
@@ -327,11 +313,6 @@ export class H1Pool extends PoolBase<H1Conn> {
 
   streamFinished(c: H1Conn): void {
     this.streamDone(c);
-  }
-
-  /** The stream died with its connection (reported to the exchange by the caller). */
-  streamLost(c: H1Conn): void {
-    void c;
   }
 
   connClosed(c: H1Conn, remote: boolean): void {
