@@ -17,6 +17,7 @@ import { TimerWheel } from './runtime/timers.js';
 import { SystemClock } from './runtime/clock.js';
 import { H1Pool } from './upstream/h1-pool.js';
 import { H2Pool } from './upstream/h2-pool.js';
+import { H2cPool } from './upstream/h2c-pool.js';
 import type { UpstreamTlsOptions } from './upstream/connect.js';
 import { UwsListener } from './engines/uws.js';
 import { ADMIT, NodeListener, OVER_GLOBAL_LIMIT, OVER_LISTENER_LIMIT, type ChainRuntime, type ConnectionGate } from './engines/node-listener.js';
@@ -141,8 +142,10 @@ export class WorkerRuntime {
     const key = KEYS.cluster(c.altStatName || c.name);
     const block = this.blocks.get(key)!;
     const tlsOpts = c.tls ? upstreamTls(c) : null;
+    // NUNCIO_H2_CLIENT=own|node: our HTTP/2 codec (h2c-pool) or node:http2 (h2-pool) for HTTP/2 clusters.
+    const H2 = process.env.NUNCIO_H2_CLIENT === 'own' ? H2cPool : H2Pool;
     const factory = (cl: ClusterRuntime, host: Host): UpstreamPool =>
-      c.protocol === 'http2' ? new H2Pool(cl, host, this.clock, this.timers, tlsOpts) : new H1Pool(cl, host, this.clock, this.timers, tlsOpts);
+      c.protocol === 'http2' ? new H2(cl, host, this.clock, this.timers, tlsOpts) : new H1Pool(cl, host, this.clock, this.timers, tlsOpts);
     return new ClusterRuntime(c, block.row(this.worker), block, this.histWriters.get(key)!, this.hostStats, factory);
   }
 
