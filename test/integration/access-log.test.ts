@@ -8,6 +8,7 @@ import path from 'node:path';
 import http from 'node:http';
 import { startNuncio } from '../helpers/nuncio.js';
 import { freePort, get } from '../helpers/net.js';
+import { hcmListener } from '../helpers/config.js';
 
 test('default and JSON access logs from both workers, complete after SIGTERM', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nuncio-al-'));
@@ -20,13 +21,7 @@ test('default and JSON access logs from both workers, complete after SIGTERM', a
   const cfg = `
 static_resources:
   listeners:
-  - name: l
-    address: { socket_address: { address: 127.0.0.1, port_value: ${ports.l} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener('l', ports.l)}
           stat_prefix: l
           access_log:
           - name: envoy.access_loggers.file

@@ -11,6 +11,7 @@ import net from 'node:net';
 import { startNuncio, type Nuncio } from '../helpers/nuncio.js';
 import { freePort, get, h2get } from '../helpers/net.js';
 import { nginxBinary, startNginx, type Nginx } from '../workers/upstream/h2-peers.js';
+import { hcmListener } from '../helpers/config.js';
 
 const NGINX = nginxBinary();
 let upstream: http2.Http2Server;
@@ -21,13 +22,7 @@ const sessionLimits: number[] = [];
 
 function config(): string {
   const listener = (name: string, port: number, codec: string) => `
-  - name: ${name}
-    address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener(name, port)}
           codec_type: ${codec}
           stat_prefix: ${name}
           route_config:

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startNuncio, type Nuncio } from '../helpers/nuncio.js';
 import { freePort, get, until } from '../helpers/net.js';
+import { stat as statOf } from '../helpers/admin.js';
+import { hcmListener } from '../helpers/config.js';
 
 let nuncio: Nuncio;
 const servers: http.Server[] = [];
@@ -42,13 +44,7 @@ before(async () => {
   const cfg = `
 static_resources:
   listeners:
-  - name: l
-    address: { socket_address: { address: 127.0.0.1, port_value: ${ports.l} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener('l', ports.l)}
           stat_prefix: l
           route_config:
             virtual_hosts:
@@ -62,13 +58,7 @@ static_resources:
               - match: { prefix: "/self" }
                 route: { cluster: self }
           http_filters: [{ name: envoy.filters.http.router }]
-  - name: hcl
-    address: { socket_address: { address: 127.0.0.1, port_value: ${ports.hcl} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener('hcl', ports.hcl)}
           stat_prefix: hcl
           route_config:
             virtual_hosts: [{ name: vh, domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: self } } }] }]
@@ -118,11 +108,7 @@ after(async () => {
   }
 });
 
-async function stat(name: string): Promise<number> {
-  const r = await get(`http://127.0.0.1:${ports.admin}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`);
-  const m = /: (\d+)$/m.exec(r.body);
-  return m ? Number(m[1]) : NaN;
-}
+const stat = (name: string): Promise<number> => statOf(ports.admin, name);
 
 async function clusterLine(cluster: string, host: string, field: string): Promise<string> {
   const r = await get(`http://127.0.0.1:${ports.admin}/clusters`);

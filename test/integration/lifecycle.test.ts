@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startNuncio } from '../helpers/nuncio.js';
 import { freePort, get, sleep, until } from '../helpers/net.js';
+import { hcmListener } from '../helpers/config.js';
 
 async function slowUpstream(port: number, tag = 'up'): Promise<http.Server> {
   const s = http.createServer((req, res) => {
@@ -24,13 +25,7 @@ async function slowUpstream(port: number, tag = 'up'): Promise<http.Server> {
 
 function config(ports: { uws: number; auto: number; admin: number; up: number }, routePrefix = '/', extraListener = ''): string {
   const l = (name: string, port: number, codec: string) => `
-  - name: ${name}
-    address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener(name, port)}
           codec_type: ${codec}
           stat_prefix: ${name}
           route_config:
@@ -110,13 +105,7 @@ test('hot reload (SIGHUP): new routes for new requests, in-flight requests keep 
     const slow = get(`http://127.0.0.1:${ports.uws}/v1?ms=1500`);
     await sleep(200);
     const extra = `
-  - name: added
-    address: { socket_address: { address: 127.0.0.1, port_value: ${added} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener('added', added)}
           stat_prefix: added
           route_config:
             virtual_hosts: [{ name: vh, domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: added } } }] }]

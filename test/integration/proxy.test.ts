@@ -9,6 +9,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { startNuncio, type Nuncio } from '../helpers/nuncio.js';
 import { freePort, get, h2get, type Reply } from '../helpers/net.js';
+import { hcmListener } from '../helpers/config.js';
 
 let nuncio: Nuncio;
 let up1: http.Server;
@@ -63,13 +64,7 @@ function upstreamHandler(req: http.IncomingMessage | http2.Http2ServerRequest, r
 
 function config(): string {
   const listener = (name: string, port: number, codec: string) => `
-  - name: ${name}
-    address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener(name, port)}
           codec_type: ${codec}
           stat_prefix: ${name}
           route_config:

@@ -8,6 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { startNuncio, type Nuncio } from '../helpers/nuncio.js';
 import { freePort, get, raw } from '../helpers/net.js';
+import { stat as statOf } from '../helpers/admin.js';
+import { hcmListener } from '../helpers/config.js';
 
 let nuncio: Nuncio;
 let upstream: http.Server;
@@ -69,13 +71,7 @@ before(async () => {
   const cfg = `
 static_resources:
   listeners:
-  - name: l
-    address: { socket_address: { address: 127.0.0.1, port_value: ${ports.l} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener('l', ports.l)}
           stat_prefix: l
           use_remote_address: true
           internal_address_config: { cidr_ranges: [{ address_prefix: 127.0.0.2, prefix_len: 32 }] }
@@ -131,11 +127,7 @@ after(async () => {
   closer?.close();
 });
 
-async function stat(name: string): Promise<number> {
-  const r = await get(`http://127.0.0.1:${ports.admin}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`);
-  const m = /: (\d+)$/m.exec(r.body);
-  return m ? Number(m[1]) : 0;
-}
+const stat = (name: string): Promise<number> => statOf(ports.admin, name);
 
 const url = (p: string) => `http://127.0.0.1:${ports.l}${p}`;
 

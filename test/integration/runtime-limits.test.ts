@@ -5,18 +5,14 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startNuncio, type Nuncio } from '../helpers/nuncio.js';
 import { freePort, get, sleep, until } from '../helpers/net.js';
+import { stat as statOf } from '../helpers/admin.js';
+import { hcmListener } from '../helpers/config.js';
 
 let nuncio: Nuncio;
 const ports = { limited: 0, other: 0, admin: 0 };
 
 const listener = (name: string, port: number) => `
-  - name: ${name}
-    address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener(name, port)}
           codec_type: HTTP1
           stat_prefix: ${name}
           route_config:
@@ -73,11 +69,7 @@ async function refused(s: net.Socket): Promise<boolean> {
   });
 }
 
-async function stat(name: string): Promise<number> {
-  const r = await get(`http://127.0.0.1:${ports.admin}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`);
-  const m = /: (\d+)$/m.exec(r.body);
-  return m ? Number(m[1]) : NaN;
-}
+const stat = (name: string): Promise<number> => statOf(ports.admin, name);
 
 test('connection N+1 on a listener with connection_limit is refused and counted', async () => {
   const a = await open(ports.limited);

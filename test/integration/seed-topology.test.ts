@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { Topology } from '../../workers/topology/topology.js';
 import { ROOT } from '../helpers/nuncio.js';
 import { freePort, get, until } from '../helpers/net.js';
+import { statsMap } from '../helpers/admin.js';
 
 let topo: Topology;
 let front: { http: number; https: number; admin: number };
@@ -62,15 +63,7 @@ test('check 1: both services answer through the front proxy with the seed header
   expectSeedHeaders(r2);
 });
 
-async function stats(): Promise<Map<string, number>> {
-  const r = await get(`http://127.0.0.1:${front.admin}/stats`);
-  const m = new Map<string, number>();
-  for (const line of r.body.split('\n')) {
-    const i = line.lastIndexOf(': ');
-    if (i > 0 && /^\d+$/.test(line.slice(i + 2))) m.set(line.slice(0, i), Number(line.slice(i + 2)));
-  }
-  return m;
-}
+const stats = (): Promise<Map<string, number>> => statsMap(front.admin);
 
 test('check 2: HTTPS on the TLS listener with the seed certificate (CN=front-envoy)', async () => {
   const r = await new Promise<{ status: number; body: string; cn: string }>((resolve, reject) => {

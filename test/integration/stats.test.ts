@@ -8,19 +8,15 @@ import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { startNuncio, type Nuncio } from '../helpers/nuncio.js';
 import { freePort, get } from '../helpers/net.js';
+import { statsMap } from '../helpers/admin.js';
+import { hcmListener } from '../helpers/config.js';
 
 let nuncio: Nuncio;
 let upstream: http.Server;
 const ports = { uws: 0, auto: 0, admin: 0, up: 0, dead: 0 };
 
 const listener = (name: string, port: number, codec: string) => `
-  - name: ${name}
-    address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener(name, port)}
           codec_type: ${codec}
           stat_prefix: ${name}
           route_config:
@@ -69,15 +65,7 @@ after(async () => {
   upstream?.close();
 });
 
-async function stats(): Promise<Map<string, number>> {
-  const r = await get(`http://127.0.0.1:${ports.admin}/stats`);
-  const m = new Map<string, number>();
-  for (const line of r.body.split('\n')) {
-    const i = line.lastIndexOf(': ');
-    if (i > 0 && /^-?\d+(\.\d+)?$/.test(line.slice(i + 2))) m.set(line.slice(0, i), Number(line.slice(i + 2)));
-  }
-  return m;
-}
+const stats = (): Promise<Map<string, number>> => statsMap(ports.admin);
 
 test('admin totals equal the traffic sent, per class, over both workers and both engines', async () => {
   // 480 requests: per listener 160 = 100 x 200, 30 x 404, 10 x 500, 10 connect failures, 10 timeouts.

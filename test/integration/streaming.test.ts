@@ -6,6 +6,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import { startNuncio, type Nuncio } from '../helpers/nuncio.js';
 import { freePort } from '../helpers/net.js';
+import { hcmListener } from '../helpers/config.js';
 
 const GIB = 1024 * 1024 * 1024;
 const CHUNK = Buffer.alloc(1024 * 1024, 7);
@@ -40,13 +41,7 @@ before(async () => {
   });
   await new Promise<void>((r) => upstream.listen(ports.up, '127.0.0.1', () => r()));
   const listener = (name: string, port: number, codec: string) => `
-  - name: ${name}
-    address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener(name, port)}
           codec_type: ${codec}
           stat_prefix: ${name}
           route_config:

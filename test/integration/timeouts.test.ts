@@ -8,6 +8,8 @@ import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { startNuncio, type Nuncio } from '../helpers/nuncio.js';
 import { freePort, get, until } from '../helpers/net.js';
+import { stat as statOf } from '../helpers/admin.js';
+import { hcmListener } from '../helpers/config.js';
 
 let nuncio: Nuncio;
 let blackhole: ChildProcess;
@@ -36,13 +38,7 @@ before(async () => {
   const cfg = `
 static_resources:
   listeners:
-  - name: l
-    address: { socket_address: { address: 127.0.0.1, port_value: ${ports.l} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmListener('l', ports.l)}
           stat_prefix: l
           common_http_protocol_options: { idle_timeout: 0.3s }
           route_config:
@@ -82,11 +78,7 @@ after(async () => {
   upstream?.close();
 });
 
-async function stat(name: string): Promise<number> {
-  const r = await get(`http://127.0.0.1:${ports.admin}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`);
-  const m = /: (\d+)$/m.exec(r.body);
-  return m ? Number(m[1]) : 0;
-}
+const stat = (name: string): Promise<number> => statOf(ports.admin, name);
 
 test('connect_timeout: 503 with reset reason connection timeout, counted', async () => {
   const t0 = Date.now();
