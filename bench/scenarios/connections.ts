@@ -1,0 +1,124 @@
+// Scenario "connections": memory per idle keep-alive connection. Each proxy (nuncio's two engines,
+// nginx, HAProxy) is started pinned with one worker, warmed up, then a client opens N connections,
+// makes one request on each and leaves them open; the proxy's RSS growth divided by N is the figure.
+// A second request round on every connection checks they really were kept alive.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, sleep } from '../lib/net.js';
+import { processTree, readMemory } from '../lib/proc.js';
+import { startProc } from '../lib/spawn.js';
+import type { ConnectionsRow, ConnectionsSection } from '../lib/types.js';
+import { runWrk } from '../loadgen/wrk.js';
+import { haproxyPeer } from '../peers/haproxy.js';
+import { nginxPeer } from '../peers/nginx.js';
+import { nuncioPeer } from '../peers/nuncio.js';
+import type { Peer, RunningPeer } from '../peers/peer.js';
+import { startUpstream, type Upstream } from '../peers/upstream.js';
+import { errMsg, type Ctx } from './measure.js';
+
+const CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../loadgen/idle-conns-main.js');
+
+interface Spec {
+  readonly id: string;
+  readonly proxy: string;
+  readonly engine: string;
+  readonly peer: Peer;
+}
+
+export const CONNECTIONS_ROWS: readonly Spec[] = [
+  { id: 'conn-nginx', proxy: 'nginx', engine: 'nginx', peer: nginxPeer },
+  { id: 'conn-haproxy', proxy: 'HAProxy', engine: 'HAProxy', peer: haproxyPeer },
+  { id: 'conn-nuncio-uws', proxy: 'nuncio', engine: 'HTTP1 listener (uWebSockets.js)', peer: nuncioPeer('HTTP1') },
+  { id: 'conn-nuncio-node', proxy: 'nuncio', engine: 'AUTO listener (node engine)', peer: nuncioPeer('AUTO') },
+];
+
+function treeRssKb(pid: number): number {
+  let kb = 0;
+  for (const p of processTree(pid)) kb += readMemory(p)?.rssKb ?? 0;
+  return kb;
+}
+
+async function measure(ctx: Ctx, peer: RunningPeer, row: ConnectionsRow, wrk: boolean, logDir: string): Promise<void> {
+  const p = ctx.plan;
+  // Warm-up: let the proxy reach its steady allocations (JIT, pools, buffers) before the baseline.
+  if (wrk && !p.quick) await runWrk({ url: `http://127.0.0.1:${peer.port}/service/1`, connections: 10, threads: 1, durationS: 1, cpus: p.loadCpus, logDir });
+  await sleep(500);
+  const before = treeRssKb(peer.proc.pid);
+  const client = startProc('idle-conns', process.execPath, [CLIENT, JSON.stringify({ host: '127.0.0.1', port: peer.port, path: '/service/1', count: p.idleConnections, parallel: 64 })], {
+    cpus: p.loadCpus,
+    logDir,
+    stdin: true,
+  });
+  try {
+    const ready = JSON.parse((await client.waitFor(/IDLE_READY (\{.*\})/, 120_000))[1]) as { opened: number; failed: number; badStatus: number };
+    await sleep(300);
+    const after = treeRssKb(peer.proc.pid);
+    client.child.stdin!.write('again\n');
+    const again = JSON.parse((await client.waitFor(/IDLE_AGAIN (\{.*\})/, 120_000))[1]) as { open: number; ok: number; bad: number };
+    row.target = p.idleConnections;
+    row.opened = ready.opened;
+    row.stillOpen = again.ok;
+    row.rssBeforeMb = before / 1024;
+    row.rssAfterMb = after / 1024;
+    row.kbPerConnection = ready.opened > 0 ? (after - before) / ready.opened : undefined;
+    const failed = ready.failed + ready.badStatus + again.bad;
+    row.failedRequests = failed;
+    if (failed > 0) row.reason = `${ready.failed} connects failed, ${ready.badStatus} first requests failed, ${again.bad} second-round requests failed`;
+    ctx.log(`  ${ready.opened} open, RSS ${row.rssBeforeMb.toFixed(1)} → ${row.rssAfterMb.toFixed(1)} MiB, ${row.kbPerConnection?.toFixed(2)} KiB/conn, ${again.ok} still served`);
+  } finally {
+    client.child.stdin!.write('close\n');
+    await Promise.race([client.exited, sleep(5000)]);
+    await client.stop(1000);
+  }
+}
+
+export async function runConnections(ctx: Ctx, tools: { wrk: boolean }): Promise<ConnectionsSection> {
+  const p = ctx.plan;
+  const dir = path.join(p.runDir, 'connections');
+  const rows: ConnectionsRow[] = CONNECTIONS_ROWS.map((s) => ({ id: s.id, label: `${s.proxy} (${s.engine})`, proxy: s.proxy, engine: s.engine, status: 'ok' }));
+  let upstream: Upstream;
+  try {
+    upstream = await startUpstream(path.join(dir, 'upstream'), p.loadCpus);
+  } catch (e) {
+    for (const r of rows) {
+      r.status = 'failed';
+      r.reason = `upstream did not start: ${errMsg(e)}`;
+    }
+    return { rows };
+  }
+  try {
+    for (let i = 0; i < CONNECTIONS_ROWS.length; i++) {
+      const spec = CONNECTIONS_ROWS[i];
+      const row = rows[i];
+      const missing = spec.peer.missing();
+      if (missing !== null) {
+        row.status = 'missing';
+        row.reason = missing;
+        continue;
+      }
+      ctx.log(`connections ${spec.id}: ${p.idleConnections} idle connections`);
+      let peer: RunningPeer | null = null;
+      try {
+        const rowDir = path.join(dir, spec.id);
+        peer = await spec.peer.start({
+          port: await freePort(), downstream: 'h1', upstream: 'h1', upstreamAddress: upstream.address, workers: 1, cpus: p.proxyCpus, dir: rowDir,
+        });
+        await measure(ctx, peer, row, tools.wrk, rowDir);
+        if (!peer.proc.alive()) throw new Error(`proxy ${peer.proc.exitDescription()} during the run`);
+      } catch (e) {
+        row.status = 'failed';
+        row.reason = errMsg(e);
+        ctx.log(`  FAILED: ${row.reason.split('\n')[0]}`);
+      } finally {
+        await peer?.stop();
+      }
+    }
+  } finally {
+    await upstream.stop();
+  }
+  const nginx = rows.find((r) => r.proxy === 'nginx' && r.status === 'ok');
+  for (const r of rows) {
+    r.vsNginx = r.status === 'ok' && r.kbPerConnection !== undefined && nginx?.kbPerConnection ? r.kbPerConnection / nginx.kbPerConnection : null;
+  }
+  return { rows };
+}
