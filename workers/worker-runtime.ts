@@ -29,8 +29,8 @@ import { CODEC } from '../core/stats/defs.js';
 type Listener = { kind: 'uws'; l: UwsListener; port: number } | { kind: 'node'; l: NodeListener };
 
 export class WorkerRuntime {
-  readonly timers = new TimerWheel();
   readonly clock = new SystemClock();
+  readonly timers = new TimerWheel(() => this.clock.now());
   readonly state = { draining: false, healthCheckFailed: false };
   private clusters = new Map<string, ClusterRuntime>();
   private readonly blocks = new Map<string, StatBlock>();
@@ -142,8 +142,9 @@ export class WorkerRuntime {
     const key = KEYS.cluster(c.altStatName || c.name);
     const block = this.blocks.get(key)!;
     const tlsOpts = c.tls ? upstreamTls(c) : null;
-    // NUNCIO_H2_CLIENT=own|node: our HTTP/2 codec (h2c-pool) or node:http2 (h2-pool) for HTTP/2 clusters.
-    const H2 = process.env.NUNCIO_H2_CLIENT === 'own' ? H2cPool : H2Pool;
+    // HTTP/2 clusters: our codec (h2c-pool, default: ~3x less CPU per request than node:http2 in
+    // bench/h2-client-cpu.ts) or node:http2 (h2-pool) with NUNCIO_H2_CLIENT=node, for comparison.
+    const H2 = process.env.NUNCIO_H2_CLIENT === 'node' ? H2Pool : H2cPool;
     const factory = (cl: ClusterRuntime, host: Host): UpstreamPool =>
       c.protocol === 'http2' ? new H2(cl, host, this.clock, this.timers, tlsOpts) : new H1Pool(cl, host, this.clock, this.timers, tlsOpts);
     return new ClusterRuntime(c, block.row(this.worker), block, this.histWriters.get(key)!, this.hostStats, factory);

@@ -1,5 +1,5 @@
-// NUNCIO_H2_CLIENT picks the HTTP/2 upstream client: `own` (our codec, h2c-pool) or `node`
-// (node:http2, the default). With `own`, requests from both listener engines (HTTP/1.1 and HTTP/2
+// NUNCIO_H2_CLIENT picks the HTTP/2 upstream client: `own` (our codec, h2c-pool; the default) or
+// `node` (node:http2, h2-pool). With `own`, requests from both listener engines (HTTP/1.1 and HTTP/2
 // clients) reach HTTP/2 upstreams — node:http2, and nginx h2c when installed — bodies both ways,
 // a slow client with a large response, and the cluster stats. Which client ran is told by its
 // SETTINGS: ours announce MAX_HEADER_LIST_SIZE 65536, node:http2's client announces none.
@@ -189,16 +189,25 @@ describe('NUNCIO_H2_CLIENT=own', () => {
   });
 });
 
-describe('NUNCIO_H2_CLIENT unset: node:http2', () => {
-  test('the upstream sees node:http2 settings', async () => {
-    sessionLimits.length = 0;
-    const nuncio = await startNuncio(['--config-yaml', config(), '--concurrency', '1'], ports.admin, { env: { NUNCIO_H2_CLIENT: '' } });
-    try {
-      const r = await get(`http://127.0.0.1:${ports.uws}/x`);
-      assert.equal(r.body, 'hello /x');
-      assert.ok(sessionLimits.length >= 1 && sessionLimits.every((n) => n !== 65536), `upstream sessions announced ${sessionLimits.join(', ')}`);
-    } finally {
-      assert.equal(await nuncio.stop(), 0, nuncio.output());
-    }
-  });
+describe('the other settings of NUNCIO_H2_CLIENT', () => {
+  for (const [value, ours] of [
+    ['node', false],
+    ['', true],
+  ] as const) {
+    test(`${value === '' ? 'unset: our codec (the default)' : 'node: node:http2'}`, async () => {
+      sessionLimits.length = 0;
+      const nuncio = await startNuncio(['--config-yaml', config(), '--concurrency', '1'], ports.admin, { env: { NUNCIO_H2_CLIENT: value } });
+      try {
+        const r = await get(`http://127.0.0.1:${ports.uws}/x`);
+        assert.equal(r.body, 'hello /x');
+        assert.ok(sessionLimits.length >= 1, 'an upstream session was made');
+        assert.ok(
+          sessionLimits.every((n) => (n === 65536) === ours),
+          `upstream sessions announced ${sessionLimits.join(', ')}`,
+        );
+      } finally {
+        assert.equal(await nuncio.stop(), 0, nuncio.output());
+      }
+    });
+  }
 });

@@ -46,7 +46,6 @@ class H2cConn implements PoolConnection, TimerTarget, H2ConnectionEvents {
   private queued = false;
   /** End the socket once the pending frames (GOAWAY) are written. */
   private endAfterFlush = false;
-  private readonly parts: Buffer[] = [];
   private lastError: NodeJS.ErrnoException | null = null;
   private readonly cap: number;
 
@@ -210,25 +209,29 @@ class H2cConn implements PoolConnection, TimerTarget, H2ConnectionEvents {
 
   idle(): void {
     const idle = this.pool.cluster.cfg.upstreamIdleTimeoutMs;
-    if (idle > 0 && this.active === 0 && this.timer === null && this.ready && !this.closing) this.timer = this.pool.timers.schedule(idle, this, T_IDLE);
+    if (idle > 0 && this.active === 0 && this.timer === null && this.ready && !this.closing && !this.gone) this.timer = this.pool.timers.schedule(idle, this, T_IDLE);
   }
 
   /** Writes the frames waiting (called from the turn's setImmediate). */
   flush(): void {
     this.queued = false;
     if (this.gone) return;
-    const parts = this.parts;
-    const n = this.h2.takeOutput(parts);
+    const out = this.h2.takeOutput();
     const s = this.socket;
-    if (n > 0) {
-      this.pool.txBytes(n);
-      if (parts.length === 1) s.write(parts[0]);
-      else {
+    if (out !== null) {
+      if (Array.isArray(out)) {
+        let n = 0;
         s.cork();
-        for (let i = 0; i < parts.length; i++) s.write(parts[i]);
+        for (let i = 0; i < out.length; i++) {
+          n += out[i].length;
+          s.write(out[i]);
+        }
         s.uncork();
+        this.pool.txBytes(n);
+      } else {
+        s.write(out);
+        this.pool.txBytes(out.length);
       }
-      parts.length = 0;
       this.h2.transportBacklog = s.writableLength;
     }
     if (this.endAfterFlush) {

@@ -225,10 +225,10 @@ export class H2ClientConnection implements FrameHandler {
     if (!this.dead) this.reader.push(buf);
   }
 
-  /** Moves the frames to send into `parts`; returns their total size. */
-  takeOutput(parts: Buffer[]): number {
+  /** The frames to send (see FrameWriter.take()). */
+  takeOutput(): Buffer | Buffer[] | null {
     this.outputSignalled = false;
-    return this.out.take(parts);
+    return this.out.take();
   }
 
   /** The transport drained: frame more request body if some waits. */
@@ -583,7 +583,7 @@ export class H2ClientConnection implements FrameHandler {
     if (d.malformed || d.tooLarge) return this.streamError(s, H2Error.PROTOCOL_ERROR);
     const pseudo = d.pseudo;
     if (!s.gotHeaders) {
-      if (pseudo.length !== 2 || pseudo[0] !== ':status') return this.streamError(s, H2Error.PROTOCOL_ERROR);
+      if (d.pseudoLength !== 2 || pseudo[0] !== ':status') return this.streamError(s, H2Error.PROTOCOL_ERROR);
       const status = parseStatus(pseudo[1]);
       if (status < 0) return this.streamError(s, H2Error.PROTOCOL_ERROR);
       if (status < 200) {
@@ -613,7 +613,7 @@ export class H2ClientConnection implements FrameHandler {
       return;
     }
     // Trailers: end the stream, no pseudo-header fields.
-    if (!endStream || pseudo.length !== 0) return this.streamError(s, H2Error.PROTOCOL_ERROR);
+    if (!endStream || d.pseudoLength !== 0) return this.streamError(s, H2Error.PROTOCOL_ERROR);
     if (s.expected >= 0 && s.received !== s.expected) return this.streamError(s, H2Error.PROTOCOL_ERROR);
     s.remoteClosed = true;
     if (s.paused || s.rxq !== null) {

@@ -31,7 +31,7 @@ export class FrameWriter {
   buf: Buffer = Buffer.allocUnsafe(0);
   pos = 0;
   private start = 0;
-  private readonly parts: Buffer[] = [];
+  private parts: Buffer[] = [];
   private partBytes = 0;
   /** Control frames (SETTINGS/PING ACKs, RST_STREAM, WINDOW_UPDATE...) queued since the last take(). */
   controlFrames = 0;
@@ -60,15 +60,23 @@ export class FrameWriter {
     }
   }
 
-  /** Moves everything queued into `out`; returns the byte count. */
-  take(out: Buffer[]): number {
-    this.seal();
-    const n = this.partBytes;
-    for (let i = 0; i < this.parts.length; i++) out.push(this.parts[i]);
-    this.parts.length = 0;
-    this.partBytes = 0;
+  /**
+   * Everything queued, handed over: one Buffer (the usual case), several (a large DATA payload is
+   * referenced between slab slices: write them with one writev), or null.
+   */
+  take(): Buffer | Buffer[] | null {
     this.controlFrames = 0;
-    return n;
+    if (this.parts.length === 0) {
+      if (this.pos === this.start) return null;
+      const b = this.buf.subarray(this.start, this.pos);
+      this.start = this.pos;
+      return b;
+    }
+    this.seal();
+    const p = this.parts;
+    this.parts = [];
+    this.partBytes = 0;
+    return p;
   }
 
   /** Raw bytes (the connection preface). */

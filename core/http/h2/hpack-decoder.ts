@@ -70,8 +70,9 @@ export class HpackDecoder {
   readonly maxHeaderListSize: number;
 
   // Results of the last decode().
-  /** Pseudo-header fields, [name, value, ...]. */
+  /** Pseudo-header fields, [name, value, ...]: the first pseudoLength entries (the array is reused). */
   readonly pseudo: string[] = [];
+  pseudoLength = 0;
   /** A field broke RFC 9113 §8.2 (bad name or value, hop-by-hop field, pseudo after regular). */
   malformed = false;
   /** The header list exceeded maxHeaderListSize; the fields after the limit were dropped. */
@@ -130,7 +131,7 @@ export class HpackDecoder {
     this.malformed = false;
     this.tooLarge = false;
     this.contentLength = null;
-    this.pseudo.length = 0;
+    this.pseudoLength = 0;
     let sizeUpdateOk = true;
     while (this.p < end) {
       const b = buf[this.p];
@@ -179,7 +180,10 @@ export class HpackDecoder {
     }
     if (flags & F_PSEUDO) {
       if (this.regularSeen) this.malformed = true;
-      this.pseudo.push(name, value);
+      const n = this.pseudoLength;
+      this.pseudo[n] = name;
+      this.pseudo[n + 1] = value;
+      this.pseudoLength = n + 2;
       return;
     }
     this.regularSeen = true;

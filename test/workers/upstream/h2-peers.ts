@@ -276,7 +276,7 @@ export class RawPeer implements FrameHandler {
   onHeaderBlock(type: FrameType, stream: number, end: boolean, _p: number, block: Buffer, s: number, e: number): void {
     const out: string[] = [];
     this.dec.decode(block, s, e, out);
-    if (type === FrameType.HEADERS) this.seen.push({ t: 'headers', stream, end, fields: [...this.dec.pseudo, ...out] });
+    if (type === FrameType.HEADERS) this.seen.push({ t: 'headers', stream, end, fields: [...this.dec.pseudo.slice(0, this.dec.pseudoLength), ...out] });
   }
   onFrame(type: number, flags: number, stream: number, payload: Buffer, s: number, e: number): void {
     this.seen.push({ t: 'frame', type, flags, stream, payload: Buffer.from(payload.subarray(s, e)) });
@@ -288,9 +288,8 @@ export class RawPeer implements FrameHandler {
   // Writing.
   private readonly w = new FrameWriter();
   flush(): void {
-    const parts: Buffer[] = [];
-    this.w.take(parts);
-    for (const p of parts) this.socket.write(p);
+    const o = this.w.take();
+    if (o !== null) for (const p of Array.isArray(o) ? o : [o]) this.socket.write(p);
   }
   settings(pairs: number[] = []): this {
     this.w.settings(pairs);

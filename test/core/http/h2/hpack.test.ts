@@ -14,7 +14,7 @@ function dec(d: HpackDecoder, h: string): [string, string][] {
   const b = hex(h);
   const out: string[] = [];
   assert.equal(d.decode(b, 0, b.length, out), HPACK_OK, h);
-  const all = [...d.pseudo, ...out];
+  const all = [...d.pseudo.slice(0, d.pseudoLength), ...out];
   const pairs: [string, string][] = [];
   for (let i = 0; i < all.length; i += 2) pairs.push([all[i], all[i + 1]]);
   return pairs;
