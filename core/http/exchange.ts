@@ -24,6 +24,7 @@ import type { HcmRuntime } from './hcm.js';
 import { createAccessLogRecord, type AccessLogRecord } from '../access-log/record.js';
 import { RF_DC, RF_LH, RF_LR, RF_NC, RF_NR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UR, RF_UT, RF_URX } from '../access-log/response-flags.js';
 import { RetryState } from './retry.js';
+import { applyPathPolicy } from './path-policy.js';
 
 const T_GLOBAL = 0;
 const T_PER_TRY = 1;
@@ -140,6 +141,8 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
       this.localReply(404, '', 0, 'absolute_path_rejected');
       return;
     }
+    // Path normalisation (fragment, escaped slashes, normalize_path, merge_slashes) before any routing.
+    if (!applyPathPolicy(this)) return;
     this.mutateRequestHeaders();
 
     // envoy.filters.http.health_check: answers the checks load balancers send, failing them while

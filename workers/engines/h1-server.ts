@@ -3,20 +3,43 @@
 // framed here (content-length, chunked, or close-delimited for HTTP/1.0), and codec errors get the
 // local reply Envoy's HTTP/1 codec gives before the connection closes.
 import type net from 'node:net';
-import { Exchange, type Protocol } from '../../core/http/exchange.js';
+import type { Protocol } from '../../core/http/exchange.js';
+import { TimedExchange } from '../../core/http/timed-exchange.js';
+import { UNDERSCORE_REJECT, applyUnderscorePolicy } from '../../core/http/request-checks.js';
 import type { DownstreamStream, FlatHeaders, TimerHandle, TimerTarget } from '../../core/http/contracts.js';
 import type { HcmRuntime } from '../../core/http/hcm.js';
 import { H1Parser, H1_CHUNKED, H1_EXPECT_CONTINUE, H1_KEEP_ALIVE, H1_UPGRADE, type H1Handler } from '../../core/http/h1/parser.js';
 import type { H1ErrorCode } from '../../core/http/h1/errors.js';
-import { statusLine } from '../../core/http/h1/status-text.js';
-import { HCM } from '../../core/stats/defs.js';
+import { statusLine, statusText } from '../../core/http/h1/status-text.js';
+import { CODEC, HCM } from '../../core/stats/defs.js';
 
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const T_IDLE = 0;
-const T_HEADERS = 1;
+// Timers of a request whose head is still arriving (Envoy's stream exists from its first byte).
+const T_HEAD_HEADERS = 1; // request_headers_timeout
+const T_HEAD_IDLE = 2; // stream_idle_timeout
+const T_HEAD_REQUEST = 3; // request_timeout
 
-class H1ServerExchange extends Exchange implements DownstreamStream {
+/** Marks "head in progress" when no head timeout is configured. */
+const NO_TIMER: TimerHandle = { cancel(): void {} };
+
+/** The status Envoy's HTTP/1 codec answers a parse error with. */
+function h1ErrorStatus(code: H1ErrorCode): number {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+    case 'HPE_TOO_MANY_HEADERS':
+      return 431;
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return 501;
+    default:
+      return 400;
+  }
+}
+
+class H1ServerExchange extends TimedExchange implements DownstreamStream {
+  /** start() ran (the connection manager counted the request). */
+  started = false;
   private headStatus = 0;
   private headText: string | null = null;
   private chunked = false;
@@ -31,9 +54,15 @@ class H1ServerExchange extends Exchange implements DownstreamStream {
     super(hcm);
   }
 
+  protected streamOpen(): boolean {
+    return !this.finished && !this.conn.closed;
+  }
+
   respondHead(status: number, headers: FlatHeaders, contentLength: number, endStream: boolean): void {
     const conn = this.conn;
     if (conn.closed || this.finished) return;
+    this.disarmRequestTimeout();
+    this.touchStream();
     let head = statusLine(status, 1);
     for (let i = 0; i < headers.length; i += 2) head += headers[i] + ': ' + headers[i + 1] + '\r\n';
     this.headStatus = status;
@@ -67,6 +96,7 @@ class H1ServerExchange extends Exchange implements DownstreamStream {
     if (conn.closed || this.finished) return true;
     const s = conn.socket;
     let ok = true;
+    this.touchStream();
     const corked = this.headText !== null || this.chunked;
     if (corked) s.cork();
     if (this.headText !== null) {
@@ -102,6 +132,7 @@ class H1ServerExchange extends Exchange implements DownstreamStream {
   reset(): void {
     if (this.finished) return;
     this.finished = true;
+    this.stopStreamTimers();
     this.conn.destroy();
   }
 
@@ -120,6 +151,7 @@ class H1ServerExchange extends Exchange implements DownstreamStream {
   private complete(): void {
     if (this.finished) return;
     this.finished = true;
+    this.stopStreamTimers();
     this.conn.responseDone(this);
   }
 }
@@ -133,7 +165,12 @@ export class H1ServerConn implements H1Handler, TimerTarget {
   private backlog: Buffer | null = null;
   private readPaused = false;
   private pipelinePaused = false;
-  private timer: TimerHandle | null = null;
+  private idleTimer: TimerHandle | null = null;
+  /** Runs while a request head is arriving in pieces: the nearest of its three deadlines. */
+  private headTimer: TimerHandle | null = null;
+  private headStart = 0;
+  /** A reply that ends the connection has been sent: further bytes are ignored. */
+  private ending = false;
   private drainWaiter: H1ServerExchange | null = null;
   private requests = 0;
 
@@ -154,12 +191,12 @@ export class H1ServerConn implements H1Handler, TimerTarget {
     socket.on('error', () => {});
     socket.on('end', () => this.onEnd());
     this.armIdle();
-    if (cfg.requestHeadersTimeoutMs > 0) this.timer = hcm.services.timers.schedule(cfg.requestHeadersTimeoutMs, this, T_HEADERS);
   }
 
   // ---------------------------------------------------------------- socket side
   private onData(d: Buffer): void {
     this.hcm.stats[HCM.downstream_cx_rx_bytes_total] += d.length;
+    if (this.ending) return;
     if (this.pipelinePaused) {
       this.backlog = this.backlog === null ? d : Buffer.concat([this.backlog, d]);
       if (this.backlog.length > 1024 * 1024) this.pauseSocket();
@@ -174,6 +211,11 @@ export class H1ServerConn implements H1Handler, TimerTarget {
       // Parser paused between pipelined requests (or upgraded): keep the rest for later.
       const rest = d.subarray(n);
       this.backlog = this.backlog === null ? rest : Buffer.concat([rest, this.backlog]);
+    }
+    // Part of a head is in: the request exists for Envoy's timers from its first byte.
+    const parser = this.parser;
+    if (this.parsing === null && this.headTimer === null && !this.ending && !this.closed && !parser.idle && !parser.dead && !parser.upgraded) {
+      this.headStarted();
     }
   }
 
@@ -199,11 +241,18 @@ export class H1ServerConn implements H1Handler, TimerTarget {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.cancelTimer();
+    this.cancelIdle();
+    this.cancelHead();
     const cur = this.current;
-    if (cur !== null && !cur.finished) cur.onDownstreamAbort();
+    if (cur !== null) {
+      cur.stopStreamTimers();
+      if (!cur.finished) cur.onDownstreamAbort();
+    }
     const p = this.parsing;
-    if (p !== null && p !== cur && !p.finished) p.onDownstreamAbort();
+    if (p !== null && p !== cur) {
+      p.stopStreamTimers();
+      if (!p.finished) p.onDownstreamAbort();
+    }
     this.onClosed(this);
   }
 
@@ -236,33 +285,89 @@ export class H1ServerConn implements H1Handler, TimerTarget {
 
   // ---------------------------------------------------------------- timers
   onTimer(kind: number): void {
-    this.timer = null;
-    if (this.closed) return;
-    if (kind === T_IDLE && this.current === null && this.parsing === null) {
+    if (kind === T_IDLE) {
+      this.idleTimer = null;
+      if (this.closed || this.current !== null || this.parsing !== null || this.headTimer !== null) return;
+      // HCM idle_timeout: no request for that long.
       this.hcm.stats[HCM.downstream_cx_idle_timeout]++;
       this.destroy();
-    } else if (kind === T_HEADERS && this.parsing === null && this.current === null) {
-      this.hcm.stats[HCM.downstream_rq_header_timeout]++;
-      this.errorReply(408, 'request header timeout');
+      return;
+    }
+    this.headTimer = null;
+    if (this.closed || this.ending || this.parsing !== null || this.current !== null) return;
+    const st = this.hcm.stats;
+    if (kind === T_HEAD_HEADERS) {
+      st[HCM.downstream_rq_header_timeout]++;
+      this.errorReply(408, 'request header timeout', 'request_header_timeout');
+    } else if (kind === T_HEAD_IDLE) {
+      st[HCM.downstream_rq_idle_timeout]++;
+      this.errorReply(408, 'stream timeout', 'stream_idle_timeout');
+    } else {
+      st[HCM.downstream_rq_timeout]++;
+      this.errorReply(408, 'request timeout', 'request_overall_timeout');
     }
   }
 
   private armIdle(): void {
-    this.cancelTimer();
+    this.cancelIdle();
     const ms = this.hcm.cfg.idleTimeoutMs;
-    if (ms > 0) this.timer = this.hcm.services.timers.schedule(ms, this, T_IDLE);
+    if (ms > 0) this.idleTimer = this.hcm.services.timers.schedule(ms, this, T_IDLE);
   }
 
-  private cancelTimer(): void {
-    if (this.timer !== null) {
-      this.timer.cancel();
-      this.timer = null;
+  private cancelIdle(): void {
+    if (this.idleTimer !== null) {
+      this.idleTimer.cancel();
+      this.idleTimer = null;
+    }
+  }
+
+  /**
+   * The first bytes of a request head arrived without the whole head. Until it is complete no byte counts
+   * as stream activity, so request_headers_timeout, stream_idle_timeout and request_timeout all run from
+   * now: one timer for whichever is due first.
+   */
+  private headStarted(): void {
+    this.cancelIdle();
+    const cfg = this.hcm.cfg;
+    this.headStart = this.hcm.services.clock.now();
+    let ms = 0;
+    let kind = 0;
+    if (cfg.requestHeadersTimeoutMs > 0) {
+      ms = cfg.requestHeadersTimeoutMs;
+      kind = T_HEAD_HEADERS;
+    }
+    if (cfg.streamIdleTimeoutMs > 0 && (ms === 0 || cfg.streamIdleTimeoutMs < ms)) {
+      ms = cfg.streamIdleTimeoutMs;
+      kind = T_HEAD_IDLE;
+    }
+    if (cfg.requestTimeoutMs > 0 && (ms === 0 || cfg.requestTimeoutMs < ms)) {
+      ms = cfg.requestTimeoutMs;
+      kind = T_HEAD_REQUEST;
+    }
+    if (ms > 0) this.headTimer = this.hcm.services.timers.schedule(ms, this, kind);
+    else this.headTimer = NO_TIMER;
+  }
+
+  private cancelHead(): void {
+    if (this.headTimer !== null) {
+      this.headTimer.cancel();
+      this.headTimer = null;
     }
   }
 
   // ---------------------------------------------------------------- parser callbacks
   onHead(_s: number, method: string, target: string, versionMinor: number, headers: string[], flags: number, contentLength: number): void {
-    this.cancelTimer();
+    if (this.ending) {
+      // A reply that closes the connection went out: nothing after it is served.
+      this.parser.pause();
+      return;
+    }
+    this.cancelIdle();
+    let elapsed = 0;
+    if (this.headTimer !== null) {
+      elapsed = this.hcm.services.clock.now() - this.headStart;
+      this.cancelHead();
+    }
     const ex = new H1ServerExchange(this.hcm, this);
     this.requests++;
     ex.method = method;
@@ -308,28 +413,47 @@ export class H1ServerConn implements H1Handler, TimerTarget {
     this.parsing = ex;
     if (this.current === null) this.current = ex;
     if (hosts > 1) {
-      this.protocolError(ex, 400, 'Bad Request', 'http1.codec_error');
+      this.hcm.stats[HCM.downstream_cx_protocol_error]++;
+      this.protocolError(ex, 400, 'http1.codec_error');
       return;
+    }
+    // headers_with_underscores_action, as Envoy's HTTP/1 codec applies it while reading the head.
+    const underscores = applyUnderscorePolicy(headers, this.hcm.cfg.headersWithUnderscoresAction);
+    if (underscores !== 0) {
+      const codec = this.hcm.services.codecStats;
+      if (underscores === UNDERSCORE_REJECT) {
+        codec[CODEC['http1.requests_rejected_with_underscores_in_headers']]++;
+        this.hcm.stats[HCM.downstream_cx_protocol_error]++;
+        this.protocolError(ex, 400, 'http1.unexpected_underscore');
+        return;
+      }
+      codec[CODEC['http1.dropped_headers_with_underscores']] += underscores;
     }
     if (flags & H1_UPGRADE) {
       // Upgrades (WebSocket, CONNECT) are not proxied: Envoy without upgrade_configs answers 403.
       this.hcm.stats[HCM.downstream_rq_ws_on_non_ws_route]++;
-      ex.localReply(403, '', 0, 'upgrade_failed');
       this.keepAlive = false;
+      this.replyUnstarted(ex, 403, '', 'upgrade_failed');
       return;
     }
     if (flags & H1_EXPECT_CONTINUE && ex.protocol === 'HTTP/1.1') this.socket.write(CONTINUE, 'latin1');
+    ex.started = true;
+    ex.armStreamTimers(elapsed);
     ex.start();
   }
 
   onBody(chunk: Buffer): void {
     const ex = this.parsing;
-    if (ex !== null) ex.onRequestData(chunk, false);
+    if (ex !== null) {
+      ex.touchStream();
+      ex.onRequestData(chunk, false);
+    }
   }
 
   onMessageComplete(): void {
     const ex = this.parsing;
     this.parsing = null;
+    if (ex !== null) ex.disarmRequestTimeout();
     if (ex !== null && !ex.requestComplete) ex.onRequestData(EMPTY, true);
     if (this.current !== null && !this.current.finished) {
       // The response is still going: hold further pipelined requests.
@@ -340,34 +464,59 @@ export class H1ServerConn implements H1Handler, TimerTarget {
 
   onError(code: H1ErrorCode, _message: string): void {
     this.hcm.stats[HCM.downstream_cx_protocol_error]++;
-    const status = code === 'HPE_HEADER_OVERFLOW' || code === 'HPE_TOO_MANY_HEADERS' ? 431 : code === 'HPE_INVALID_TRANSFER_ENCODING' ? 501 : 400;
+    this.cancelHead();
+    const status = h1ErrorStatus(code);
     const ex = this.parsing;
     this.parsing = null;
-    if (ex !== null && this.current === ex) this.protocolError(ex, status, '', 'http1.codec_error');
-    else if (this.current === null) this.errorReply(status, '');
+    if (ex !== null && ex.finished) {
+      // The response already went out while the body was still arriving: just close, as Envoy does.
+      this.keepAlive = false;
+      this.ending = true;
+      if (this.current === null) this.socket.end();
+      return;
+    }
+    if (ex !== null && this.current === ex) this.protocolError(ex, status, 'http1.codec_error');
+    else if (this.current === null) this.errorReply(status, statusText(status), 'http1.codec_error');
     else {
       this.keepAlive = false;
     }
   }
 
-  /** Answers a request whose head or body broke the protocol, then closes. */
-  private protocolError(ex: H1ServerExchange, status: number, body: string, details: string): void {
+  /**
+   * Answers a request whose head or body broke the protocol with Envoy's codec reply (the status text as
+   * body), then closes.
+   */
+  private protocolError(ex: H1ServerExchange, status: number, details: string): void {
     this.keepAlive = false;
+    this.ending = true;
+    if (ex.started) ex.localReply(status, statusText(status), 0, details);
+    else this.replyUnstarted(ex, status, statusText(status), details);
+  }
+
+  /** A local reply to a request the connection manager never started: count it as Envoy's stream would be. */
+  private replyUnstarted(ex: H1ServerExchange, status: number, body: string, details: string): void {
+    const st = this.hcm.stats;
+    st[HCM.downstream_rq_total]++;
+    st[HCM.downstream_rq_http1_total]++;
+    st[HCM.downstream_rq_active]++;
+    ex.started = true;
     ex.localReply(status, body, 0, details);
   }
 
-  /** A protocol error with no request to attach it to: write a bare reply and close. */
-  private errorReply(status: number, body: string): void {
+  /** An error with no request to attach it to (bad or timed-out head): write a bare reply and close. */
+  private errorReply(status: number, body: string, details: string): void {
     this.keepAlive = false;
+    this.ending = true;
+    this.cancelHead();
     const ex = new H1ServerExchange(this.hcm, this);
     ex.method = 'GET';
     ex.path = '/';
     ex.authority = '-';
     ex.remoteAddress = this.remoteAddress;
+    ex.localAddress = this.localAddress;
+    ex.connectionId = this.connectionId;
     this.current = ex;
-    this.hcm.stats[HCM.downstream_rq_total]++;
-    this.hcm.stats[HCM.downstream_rq_active]++;
-    ex.localReply(status, body, 0, 'codec_error');
+    this.replyUnstarted(ex, status, body, details);
   }
 
   // ---------------------------------------------------------------- response completion

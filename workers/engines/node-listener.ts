@@ -9,6 +9,7 @@ import type { HcmRuntime } from '../../core/http/hcm.js';
 import { HCM, HCM_H, LISTENER, LISTENER_TLS_BASE, LISTENER_TLS_LIST } from '../../core/stats/defs.js';
 import { H1ServerConn } from './h1-server.js';
 import { h2ServerOptions, handleH2Stream } from './h2-server.js';
+import { H2SessionGuard } from './h2-session.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -284,6 +285,7 @@ export class NodeListener {
         state.sessions.add(session);
         session.on('close', () => state.sessions.delete(session));
         session.on('error', () => {});
+        new H2SessionGuard(chain.hcm, session);
         const s = session.socket;
         const remote = `${s?.remoteAddress}:${s?.remotePort}`;
         const id = nextConnectionId++;

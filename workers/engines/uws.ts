@@ -3,7 +3,9 @@
 // onAborted first, read the request before returning, copy onData chunks, cork every deferred write,
 // tryEnd + onWritable for known-length bodies (write() would add chunked framing).
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import { Exchange } from '../../core/http/exchange.js';
+import { TimedExchange } from '../../core/http/timed-exchange.js';
+import { UNDERSCORE_REJECT, applyUnderscorePolicy, checkUwsHead, type HeadVerdict } from '../../core/http/request-checks.js';
+import { CODEC, HCM } from '../../core/stats/defs.js';
 import type { DownstreamStream, FlatHeaders } from '../../core/http/contracts.js';
 import type { HcmRuntime } from '../../core/http/hcm.js';
 import { statusText } from '../../core/http/h1/status-text.js';
@@ -27,7 +29,7 @@ function corked(): void {
   corkTarget!.flushWrite();
 }
 
-class UwsExchange extends Exchange implements DownstreamStream {
+class UwsExchange extends TimedExchange implements DownstreamStream {
   private aborted = false;
   private ended = false;
   private headStatus = 0;
@@ -45,6 +47,13 @@ class UwsExchange extends Exchange implements DownstreamStream {
   private queue: Uint8Array[] | null = null;
   private queueEnd = false;
   private readonly isHead: boolean;
+  // Request body flow control. uWS 20.30 keeps delivering body data after pause() while the response
+  // has write backpressure (a client that uploads but does not read): such data is held here, up to
+  // per_connection_buffer_limit_bytes, and handed on in order on resume.
+  private readPaused = false;
+  private held: Uint8Array[] | null = null;
+  private heldBytes = 0;
+  private heldEnd = false;
 
   constructor(
     hcm: HcmRuntime,
@@ -57,12 +66,24 @@ class UwsExchange extends Exchange implements DownstreamStream {
 
   onAbort(): void {
     this.aborted = true;
+    this.stopStreamTimers();
     if (!this.ended) this.onDownstreamAbort();
+  }
+
+  protected streamOpen(): boolean {
+    return !this.aborted && !this.ended;
+  }
+
+  private markEnded(): void {
+    this.ended = true;
+    this.stopStreamTimers();
   }
 
   // ---------------------------------------------------------------- DownstreamStream
   respondHead(status: number, headers: FlatHeaders, contentLength: number, endStream: boolean): void {
     if (this.aborted) return;
+    this.disarmRequestTimeout();
+    this.touchStream();
     this.headStatus = status;
     this.headHeaders = headers;
     this.total = contentLength;
@@ -71,6 +92,7 @@ class UwsExchange extends Exchange implements DownstreamStream {
 
   respondData(chunk: Uint8Array, endStream: boolean): boolean {
     if (this.aborted || this.ended) return true;
+    this.touchStream();
     if (this.blocked !== null || this.queue !== null) {
       // Still draining an earlier chunk: keep order, signal backpressure.
       (this.queue ??= []).push(chunk);
@@ -92,17 +114,57 @@ class UwsExchange extends Exchange implements DownstreamStream {
 
   reset(): void {
     if (this.aborted || this.ended) return;
-    this.ended = true;
+    this.markEnded();
     this.aborted = true;
     this.res.close();
   }
 
   pauseRequest(): void {
+    this.readPaused = true;
     if (!this.aborted && !this.ended) this.res.pause();
   }
 
   resumeRequest(): void {
+    this.readPaused = false;
     if (!this.aborted && !this.ended) this.res.resume();
+    if (this.held !== null) this.flushHeld();
+  }
+
+  /** Request body bytes from uWS (already copied). */
+  onBody(chunk: Uint8Array, last: boolean): void {
+    if (this.readPaused || this.held !== null) {
+      (this.held ??= []).push(chunk);
+      this.heldBytes += chunk.length;
+      if (last) this.heldEnd = true;
+      if (this.heldBytes > this.hcm.listener.perConnectionBufferLimitBytes && !this.aborted) {
+        // pause() did not hold the client back: cut the stream rather than buffer without bound.
+        this.held = null;
+        this.localReply(413, 'Payload Too Large', 0, 'request_payload_too_large');
+        if (!this.aborted) this.reset();
+      }
+      return;
+    }
+    this.touchStream();
+    if (last) this.disarmRequestTimeout();
+    this.onRequestData(chunk, last);
+  }
+
+  private flushHeld(): void {
+    const q = this.held!;
+    let i = 0;
+    while (i < q.length && !this.readPaused && !this.aborted) {
+      const c = q[i++];
+      this.heldBytes -= c.length;
+      const last = this.heldEnd && i === q.length;
+      this.touchStream();
+      if (last) this.disarmRequestTimeout();
+      this.onRequestData(c, last);
+    }
+    if (this.held !== q) return;
+    if (i === q.length) {
+      this.held = null;
+      this.heldBytes = 0;
+    } else this.held = q.slice(i);
   }
 
   closeAfterResponse(): void {
@@ -138,7 +200,7 @@ class UwsExchange extends Exchange implements DownstreamStream {
       const noBody = this.isHead || this.headStatus === 204 || this.headStatus === 304 || (this.headStatus >= 100 && this.headStatus < 200);
       if (noBody) {
         if (this.isHead && this.total >= 0 && this.headStatus !== 204 && this.headStatus !== 304) res.writeHeader('content-length', String(this.total));
-        this.ended = true;
+        this.markEnded();
         res.endWithoutBody(undefined, this.closeConn);
         return;
       }
@@ -146,12 +208,12 @@ class UwsExchange extends Exchange implements DownstreamStream {
     if (this.ended) return;
     if (this.total >= 0) {
       if (end && chunk !== null && chunk.length === this.total && res.getWriteOffset() === 0) {
-        this.ended = true;
+        this.markEnded();
         res.end(chunk, this.closeConn);
         return;
       }
       if (end && (chunk === null || chunk.length === 0) && this.total === 0) {
-        this.ended = true;
+        this.markEnded();
         res.end(undefined, this.closeConn);
         return;
       }
@@ -159,7 +221,7 @@ class UwsExchange extends Exchange implements DownstreamStream {
         const before = res.getWriteOffset();
         const [ok, done] = res.tryEnd(chunk, this.total);
         if (done) {
-          this.ended = true;
+          this.markEnded();
           return;
         }
         if (!ok) {
@@ -173,7 +235,7 @@ class UwsExchange extends Exchange implements DownstreamStream {
       }
       if (end) {
         // The upstream ended short of its content-length: the client must not wait for more.
-        this.ended = true;
+        this.markEnded();
         res.close();
       }
       return;
@@ -186,7 +248,7 @@ class UwsExchange extends Exchange implements DownstreamStream {
       }
     }
     if (end) {
-      this.ended = true;
+      this.markEnded();
       res.end(undefined, this.closeConn);
     }
   }
@@ -200,7 +262,7 @@ class UwsExchange extends Exchange implements DownstreamStream {
       const rest = this.blocked.subarray(offset - this.blockedOffset);
       const [ok, done] = res.tryEnd(rest, this.total);
       if (done) {
-        this.ended = true;
+        this.markEnded();
         this.blocked = null;
         return true;
       }
@@ -211,7 +273,7 @@ class UwsExchange extends Exchange implements DownstreamStream {
       }
       this.blocked = null;
       if (this.blockedEnd) {
-        this.ended = true;
+        this.markEnded();
         res.close();
         return true;
       }
@@ -297,19 +359,9 @@ export class UwsListener {
     const q = req.getQuery();
     ex.path = q ? `${url}?${q}` : url;
     const h: string[] = [];
-    let authority = '';
-    let cl = -2;
-    let chunked = false;
     req.forEach((k, v) => {
-      if (k === 'host') authority = v;
-      else {
-        h.push(k, v);
-        if (k === 'content-length') cl = Number(v);
-        else if (k === 'transfer-encoding') chunked = true;
-      }
+      h.push(k, v);
     });
-    ex.headers = h;
-    ex.authority = authority;
     ex.protocol = 'HTTP/1.1';
     ex.isTls = hcm.isTls;
     ex.scheme = hcm.isTls ? 'https' : 'http';
@@ -317,19 +369,53 @@ export class UwsListener {
     if (hcm.cfg.useRemoteAddress || hcm.accessLoggers.length > 0) {
       ex.remoteAddress = decoder.decode(res.getRemoteAddressAsText());
     }
-    if (chunked) ex.requestContentLength = -1;
-    else if (cl > 0) ex.requestContentLength = cl;
+    // What Envoy's codec rejects but uWS lets through (framing, a second Host, DEL, size limits).
+    const v = verdict;
+    const cfg = hcm.cfg;
+    checkUwsHead(h, method, ex.path.length, cfg.maxRequestHeadersKb * 1024, cfg.maxHeadersCount, v);
+    if (v.status !== 0) {
+      rejectHead(ex, v.status, v.details);
+      return;
+    }
+    // Host leaves the header list (it is the authority).
+    let w = 0;
+    for (let r = 0; r < h.length; r += 2) {
+      if (h[r] === 'host') {
+        ex.authority = h[r + 1];
+        continue;
+      }
+      if (w !== r) {
+        h[w] = h[r];
+        h[w + 1] = h[r + 1];
+      }
+      w += 2;
+    }
+    h.length = w;
+    // uWS itself stalls on names with '_' (never answers); the policy still applies to what reaches us.
+    const underscores = applyUnderscorePolicy(h, cfg.headersWithUnderscoresAction);
+    if (underscores !== 0) {
+      if (underscores === UNDERSCORE_REJECT) {
+        hcm.services.codecStats[CODEC['http1.requests_rejected_with_underscores_in_headers']]++;
+        rejectHead(ex, 400, 'http1.unexpected_underscore');
+        return;
+      }
+      hcm.services.codecStats[CODEC['http1.dropped_headers_with_underscores']] += underscores;
+    }
+    ex.headers = h;
+    if (v.chunked) ex.requestContentLength = -1;
+    else if (v.contentLength > 0) ex.requestContentLength = v.contentLength;
     else ex.requestContentLength = 0;
     if (ex.requestContentLength !== 0) {
       res.onData((ab, isLast) => {
         // uWS reuses the buffer after this callback returns.
         const copy = new Uint8Array(ab.byteLength);
         copy.set(new Uint8Array(ab));
-        ex.onRequestData(copy, isLast);
+        ex.onBody(copy, isLast);
       });
     } else {
       ex.requestComplete = true;
     }
+    ex.armStreamTimers(0);
     try {
       ex.start();
     } catch (e) {
@@ -337,4 +423,17 @@ export class UwsListener {
       hcm.services.onError?.(e);
     }
   }
+}
+
+const verdict: HeadVerdict = { status: 0, details: '', contentLength: -1, chunked: false };
+
+/** Envoy's codec reply to a head it would not have parsed: counted as a protocol error, connection closed. */
+function rejectHead(ex: UwsExchange, status: number, details: string): void {
+  const st = ex.hcm.stats;
+  st[HCM.downstream_cx_protocol_error]++;
+  st[HCM.downstream_rq_total]++;
+  st[HCM.downstream_rq_http1_total]++;
+  st[HCM.downstream_rq_active]++;
+  ex.closeAfterResponse();
+  ex.localReply(status, statusText(status), 0, details);
 }
