@@ -111,6 +111,8 @@ export interface Clock {
   now(): number;
   /** Wall clock, epoch milliseconds. */
   wallNow(): number;
+  /** The wall-clock time of a monotonic timestamp from now() (epoch ms). */
+  wallOf(mono: number): number;
   /** The current `date` header value (cached per second by the adapter). */
   httpDate(): string;
 }

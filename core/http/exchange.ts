@@ -71,7 +71,10 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
 
   // ---- state ----
   readonly startMono: number;
-  readonly startWall: number;
+  /** Wall-clock start (epoch ms), derived from the monotonic start when an access log needs it. */
+  get startWall(): number {
+    return this.hcm.services.clock.wallOf(this.startMono);
+  }
   route: CompiledRoute | null = null;
   cluster: ClusterRuntime | null = null;
   host: Host | null = null;
@@ -114,7 +117,6 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     this.ds = ds ?? (this as unknown as DownstreamStream);
     const clock = hcm.services.clock;
     this.startMono = clock.now();
-    this.startWall = clock.wallNow();
   }
 
   // ======================================================================== downstream events
@@ -381,7 +383,8 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     this.host = host;
     if (action.autoHostRewrite && host.hostname !== '') this.upstreamAuthority = host.hostname;
     this.attempts++;
-    this.upstreamStartMono = this.hcm.services.clock.now();
+    // The first attempt starts in the same turn as the request: its start time is the request's.
+    this.upstreamStartMono = this.attempts === 1 ? this.startMono : this.hcm.services.clock.now();
     host.active++;
     const pool = cluster.pool(host);
     this.pool = pool;

@@ -37,7 +37,7 @@ export function hRemove(h: FlatHeaders, name: string): boolean {
     }
     w += 2;
   }
-  h.length = w;
+  if (w !== h.length) h.length = w;
   return removed;
 }
 
@@ -52,7 +52,7 @@ export function hRemoveAny(h: FlatHeaders, names: ReadonlySet<string>): void {
     }
     w += 2;
   }
-  h.length = w;
+  if (w !== h.length) h.length = w;
 }
 
 /** Sets `name` to `value`, replacing all existing entries (position of the first is kept). */
@@ -70,7 +70,7 @@ export function hSet(h: FlatHeaders, name: string, value: string): void {
         }
         w += 2;
       }
-      h.length = w;
+      if (w !== h.length) h.length = w;
       return;
     }
   }
@@ -169,7 +169,7 @@ export function stripRequestHopByHop(h: FlatHeaders): void {
     }
     w += 2;
   }
-  h.length = w;
+  if (w !== h.length) h.length = w;
 }
 
 /** Removes hop-by-hop response headers and framing (engines add their own). */
@@ -184,7 +184,7 @@ export function stripResponseHopByHop(h: FlatHeaders): void {
     }
     w += 2;
   }
-  h.length = w;
+  if (w !== h.length) h.length = w;
 }
 
 /** Envoy's control headers that external requests may not set (stripped at the edge). */

@@ -8,7 +8,7 @@ import * as hdr from 'hdr-histogram-js';
 const SIGNIFICANT_DIGITS = 2;
 export const HIST_MAX_VALUE = 2 ** 24;
 
-type CountsHistogram = hdr.Histogram & { _counts: Float64Array; countsArrayLength: number };
+type CountsHistogram = hdr.Histogram & { _counts: Float64Array; countsArrayLength: number; countsArrayIndex(v: number): number };
 
 function newHistogram(): CountsHistogram {
   const h = new hdr.Float64Histogram(1, HIST_MAX_VALUE, SIGNIFICANT_DIGITS) as unknown as CountsHistogram;
@@ -18,6 +18,20 @@ function newHistogram(): CountsHistogram {
 
 /** Slots one histogram needs in a row: its counts plus the sum. */
 export const HIST_SLOTS = newHistogram().countsArrayLength + 1;
+
+/**
+ * hdr-histogram-js's bucket index for small whole values, precomputed: recording is then one table
+ * read and one increment (the worker never needs hdr's running min/max/total; the admin thread
+ * recomputes them from the counts when it merges).
+ */
+const FAST_LIMIT = 4096;
+const FAST_INDEX = (() => {
+  const h = newHistogram();
+  const t = new Int32Array(FAST_LIMIT);
+  for (let v = 0; v < FAST_LIMIT; v++) t[v] = h.countsArrayIndex(v);
+  return t;
+})();
+const slowIndexer = newHistogram();
 
 /** One scope's histograms (e.g. a cluster's five) for every writer row, in one SharedArrayBuffer. */
 export interface HistogramBlockDescriptor {
@@ -51,7 +65,8 @@ export class HistogramWriter {
   /** Records one value (ms) into histogram `i`. */
   record(i: number, value: number): void {
     const v = value < 0 ? 0 : value > HIST_MAX_VALUE ? HIST_MAX_VALUE : Math.round(value);
-    this.hists[i].recordValue(v);
+    const idx = v < FAST_LIMIT ? FAST_INDEX[v] : slowIndexer.countsArrayIndex(v);
+    this.hists[i]._counts[idx]++;
     this.sums[i * HIST_SLOTS + HIST_SLOTS - 1] += value;
   }
 }

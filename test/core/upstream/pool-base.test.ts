@@ -25,6 +25,9 @@ class FakeClock implements Clock {
   wallNow(): number {
     return 1_700_000_000_000 + this.t;
   }
+  wallOf(mono: number): number {
+    return 1_700_000_000_000 + mono;
+  }
   httpDate(): string {
     return 'Thu, 01 Jan 2026 00:00:00 GMT';
   }
