@@ -1,10 +1,10 @@
 // HTTP/1.1 upstream connections over raw sockets: keep-alive, one request at a time per connection,
 // our own strict parser for responses. The request head (and a small body) leave in one write; the
 // common "whole response in one read" case reaches the client as one head + one final body call.
-import { PoolBase, type PoolConnection } from '../../core/upstream/pool-base.js';
-import type { ClusterRuntime } from '../../core/cluster/runtime.js';
+import type { PoolConnection } from '../../core/upstream/pool-base.js';
+import { SocketPool } from './socket-pool.js';
 import type { Host } from '../../core/cluster/host.js';
-import { ResetReason, type Clock, type TimerHandle, type TimerTarget, type Timers, type UpstreamCallbacks, type UpstreamStream } from '../../core/http/contracts.js';
+import { ResetReason, type TimerHandle, type TimerTarget, type UpstreamCallbacks, type UpstreamStream } from '../../core/http/contracts.js';
 import { H1Parser, H1_INTERIM, H1_KEEP_ALIVE, H1_UPGRADE, type H1Handler } from '../../core/http/h1/parser.js';
 import { CLUSTER } from '../../core/stats/defs.js';
 import { connectFailureReason, type UpstreamTlsOptions } from './connect.js';
@@ -280,43 +280,9 @@ class H1Conn implements PoolConnection, H1Handler, UpstreamStream, TimerTarget, 
   }
 }
 
-export class H1Pool extends PoolBase<H1Conn> {
-  constructor(
-    cluster: ClusterRuntime,
-    host: Host,
-    clock: Clock,
-    readonly timers: Timers,
-    private readonly tlsOpts: UpstreamTlsOptions | null,
-  ) {
-    super(cluster, host, clock);
-  }
-
+export class H1Pool extends SocketPool<H1Conn> {
   protected openConnection(): H1Conn {
     return new H1Conn(this, this.host, this.tlsOpts);
-  }
-
-  protected startStream(c: H1Conn, cb: UpstreamCallbacks): void {
-    c.start(cb);
-  }
-
-  protected closeConnection(c: H1Conn): void {
-    c.close();
-  }
-
-  ready(c: H1Conn): void {
-    this.connected(c);
-  }
-
-  failConnect(c: H1Conn, timeout: boolean, reason: string): void {
-    this.connectFailed(c, timeout, reason);
-  }
-
-  streamFinished(c: H1Conn): void {
-    this.streamDone(c);
-  }
-
-  connClosed(c: H1Conn, remote: boolean): void {
-    this.closed(c, remote);
   }
 
   /** Sends a request again on another connection (its first one was dead before it got there). */
@@ -326,13 +292,5 @@ export class H1Pool extends PoolBase<H1Conn> {
     this.closed(c, true);
     this.stats[CLUSTER.upstream_rq_total]--;
     this.newStream(cb);
-  }
-
-  txBytes(n: number): void {
-    this.stats[CLUSTER.upstream_cx_tx_bytes_total] += n;
-  }
-
-  rxBytes(n: number): void {
-    this.stats[CLUSTER.upstream_cx_rx_bytes_total] += n;
   }
 }

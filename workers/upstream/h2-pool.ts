@@ -4,10 +4,10 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
-import { PoolBase, type PoolConnection } from '../../core/upstream/pool-base.js';
-import type { ClusterRuntime } from '../../core/cluster/runtime.js';
+import type { PoolConnection } from '../../core/upstream/pool-base.js';
+import { SocketPool } from './socket-pool.js';
 import type { Host } from '../../core/cluster/host.js';
-import { ResetReason, type Clock, type TimerHandle, type TimerTarget, type Timers, type UpstreamCallbacks, type UpstreamStream } from '../../core/http/contracts.js';
+import { ResetReason, type TimerHandle, type TimerTarget, type UpstreamCallbacks, type UpstreamStream } from '../../core/http/contracts.js';
 import { CLUSTER } from '../../core/stats/defs.js';
 import { connectFailureReason, type UpstreamTlsOptions } from './connect.js';
 
@@ -296,57 +296,8 @@ class H2Conn implements PoolConnection, TimerTarget {
   }
 }
 
-export class H2Pool extends PoolBase<H2Conn> {
-  constructor(
-    cluster: ClusterRuntime,
-    host: Host,
-    clock: Clock,
-    readonly timers: Timers,
-    private readonly tlsOpts: UpstreamTlsOptions | null,
-  ) {
-    super(cluster, host, clock);
-  }
-
+export class H2Pool extends SocketPool<H2Conn> {
   protected openConnection(): H2Conn {
     return new H2Conn(this, this.host, this.tlsOpts);
-  }
-
-  protected startStream(c: H2Conn, cb: UpstreamCallbacks): void {
-    c.start(cb);
-  }
-
-  protected closeConnection(c: H2Conn): void {
-    c.close();
-  }
-
-  ready(c: H2Conn): void {
-    this.connected(c);
-    c.idle();
-  }
-
-  failConnect(c: H2Conn, timeout: boolean, reason: string): void {
-    this.connectFailed(c, timeout, reason);
-  }
-
-  streamFinished(c: H2Conn): void {
-    this.streamDone(c);
-    c.idle();
-  }
-
-  goaway(c: H2Conn): void {
-    this.stats[CLUSTER.upstream_cx_close_notify]++;
-    this.connectionDraining(c);
-  }
-
-  connClosed(c: H2Conn, remote: boolean): void {
-    this.closed(c, remote);
-  }
-
-  txBytes(n: number): void {
-    this.stats[CLUSTER.upstream_cx_tx_bytes_total] += n;
-  }
-
-  rxBytes(n: number): void {
-    this.stats[CLUSTER.upstream_cx_rx_bytes_total] += n;
   }
 }

@@ -3,10 +3,10 @@
 // connection, leave in one write per connection from a single setImmediate.
 import net from 'node:net';
 import tls from 'node:tls';
-import { PoolBase, type PoolConnection } from '../../core/upstream/pool-base.js';
-import type { ClusterRuntime } from '../../core/cluster/runtime.js';
+import type { PoolConnection } from '../../core/upstream/pool-base.js';
+import { SocketPool } from './socket-pool.js';
 import type { Host } from '../../core/cluster/host.js';
-import { ResetReason, type Clock, type TimerHandle, type TimerTarget, type Timers, type UpstreamCallbacks } from '../../core/http/contracts.js';
+import { ResetReason, type TimerHandle, type TimerTarget, type UpstreamCallbacks } from '../../core/http/contracts.js';
 import { H2ClientConnection, type H2ClientStream, type H2ConnectionEvents } from '../../core/http/h2/client-connection.js';
 import { CLUSTER } from '../../core/stats/defs.js';
 import { connectFailureReason, type UpstreamTlsOptions } from './connect.js';
@@ -259,62 +259,13 @@ class H2cConn implements PoolConnection, TimerTarget, H2ConnectionEvents {
   }
 }
 
-export class H2cPool extends PoolBase<H2cConn> {
-  constructor(
-    cluster: ClusterRuntime,
-    host: Host,
-    clock: Clock,
-    readonly timers: Timers,
-    private readonly tlsOpts: UpstreamTlsOptions | null,
-  ) {
-    super(cluster, host, clock);
-  }
-
+export class H2cPool extends SocketPool<H2cConn> {
   protected openConnection(): H2cConn {
     return new H2cConn(this, this.host, this.tlsOpts);
-  }
-
-  protected startStream(c: H2cConn, cb: UpstreamCallbacks): void {
-    c.start(cb);
-  }
-
-  protected closeConnection(c: H2cConn): void {
-    c.close();
-  }
-
-  ready(c: H2cConn): void {
-    this.connected(c);
-    c.idle();
-  }
-
-  failConnect(c: H2cConn, timeout: boolean, reason: string): void {
-    this.connectFailed(c, timeout, reason);
-  }
-
-  streamFinished(c: H2cConn): void {
-    this.streamDone(c);
-    c.idle();
-  }
-
-  goaway(c: H2cConn): void {
-    this.stats[CLUSTER.upstream_cx_close_notify]++;
-    this.connectionDraining(c);
   }
 
   /** The connection takes no new streams (protocol error, stream ids used up). */
   unusable(c: H2cConn): void {
     if (!c.draining) this.connectionDraining(c);
-  }
-
-  connClosed(c: H2cConn, remote: boolean): void {
-    this.closed(c, remote);
-  }
-
-  txBytes(n: number): void {
-    this.stats[CLUSTER.upstream_cx_tx_bytes_total] += n;
-  }
-
-  rxBytes(n: number): void {
-    this.stats[CLUSTER.upstream_cx_rx_bytes_total] += n;
   }
 }
