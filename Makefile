@@ -6,10 +6,17 @@ APT_BENCH_PACKAGES := wrk nghttp2-client nginx-light haproxy curl
 # Test files run by `make test` (override: make test TESTS="dist/test/core/router/*.test.js").
 TESTS ?=
 TEST_CONCURRENCY ?= 2
+# nuncio on Bun (npm package `bun`): after the Node.js run, `make test` runs the runtime-neutral suites
+# (test/core) under `bun test`, and these integration suites again with nuncio started on Bun
+# (NUNCIO_TEST_RUNTIME=bun). The others test what only the Node.js engines have (README "Bun").
+# BUN_TESTS=0 skips the Bun runs.
+BUN := node_modules/.bin/bun
+BUN_TESTS ?= 1
+BUN_INTEGRATION ?= proxy stats lifecycle retries health membership access-log timeouts streaming
 SERVICE ?= service1
 N ?= 3
 
-.PHONY: all install build test run scale bench bench-quick apt-test apt-bench clean lint
+.PHONY: all install build test test-bun run scale bench bench-quick apt-test apt-bench clean lint
 
 all: build
 
@@ -21,6 +28,7 @@ install: node_modules/.installed
 
 build: install
 	npx tsc -p tsconfig.json
+	npx tsc -p tsconfig.bun.json
 
 # Debian packages the tests use (promtool checks /stats/prometheus). Installs only what is missing.
 apt-test:
@@ -31,7 +39,18 @@ apt-bench:
 
 test: build apt-test
 	@files="$(TESTS)"; if [ -z "$$files" ]; then files=$$(find dist/test -name '*.test.js' | sort); fi; \
-	$(NODE) --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=180000 $$files
+	status=0; $(NODE) --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=180000 $$files || status=1; \
+	if [ -z "$(TESTS)" ] && [ "$(BUN_TESTS)" != 0 ]; then $(MAKE) --no-print-directory test-bun || status=1; fi; \
+	exit $$status
+
+# The Bun runs alone (after make build).
+test-bun:
+	@status=0; echo "# bun test: test/core under Bun $$($(BUN) --version)"; \
+	$(BUN) test --timeout 180000 dist/test/core || status=1; \
+	echo "# integration suites with nuncio on Bun: $(BUN_INTEGRATION)"; \
+	NUNCIO_TEST_RUNTIME=bun $(NODE) --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=180000 \
+	  $(patsubst %,dist/test/integration/%.test.js,$(BUN_INTEGRATION)) || status=1; \
+	exit $$status
 
 # The seed topology on this machine: front proxy on 127.0.0.1:8080/8443/8001, service1 and service2
 # each behind a sidecar nuncio, DNS on 127.0.0.1:8053. Ctrl-C stops it.

@@ -2,6 +2,7 @@
 // Envoy's defaults, and the hot-restart flags Envoy users pass out of habit (accepted, no effect).
 import os from 'node:os';
 import type { CommandLineOptions } from './admin/context.js';
+import { IS_BUN } from './runtime/bun.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'off'] as const;
 
@@ -31,7 +32,8 @@ Options:
   --drain-time-s <s>              Time to drain connections on shutdown (default 600)
   --parent-shutdown-time-s <s>    Accepted for compatibility (default 900)
   --drain-strategy <gradual|immediate>
-  --runtime <node|bun>            JavaScript runtime to run on (default node)
+  --runtime <node|bun>            JavaScript runtime to run on (default: the one running this;
+                                  the other one is started with the same arguments)
   --allow-unknown-static-fields   Ignore (and count) unknown fields in the bootstrap
   --base-id, --use-dynamic-base-id, --restart-epoch, --disable-hot-restart,
   --local-address-ip-version, --file-flush-interval-msec
@@ -73,12 +75,29 @@ const BOOL_FLAGS: Record<string, string> = {
   '--disable-extensions': '',
 };
 
+/** The runtime named by --runtime (last one wins), or null when none (or an invalid one) is given. */
+export function requestedRuntime(argv: readonly string[]): 'node' | 'bun' | null {
+  let v: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--runtime') v = argv[++i] ?? null;
+    else if (a.startsWith('--runtime=')) v = a.slice('--runtime='.length);
+    // Values of other flags never look like --runtime; skip them anyway so "-c --runtime" stays a path.
+    else if (a in VALUE_FLAGS) i++;
+  }
+  return v === 'node' || v === 'bun' ? v : null;
+}
+
 function nonNegInt(v: string, flag: string): number | string {
   if (!/^\d+$/.test(v)) return `${flag}: expected a non-negative integer, got "${v}"`;
   return Number(v);
 }
 
-export function parseArgs(argv: readonly string[], cores = os.availableParallelism?.() ?? os.cpus().length): CliResult {
+export function parseArgs(
+  argv: readonly string[],
+  cores = os.availableParallelism?.() ?? os.cpus().length,
+  currentRuntime: 'node' | 'bun' = IS_BUN ? 'bun' : 'node',
+): CliResult {
   const raw: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -131,7 +150,7 @@ export function parseArgs(argv: readonly string[], cores = os.availableParalleli
   }
   const ipv = str('localAddressIpVersion', 'v4');
   if (ipv !== 'v4' && ipv !== 'v6') return { kind: 'error', message: `--local-address-ip-version: expected v4 or v6, got "${ipv}"` };
-  const runtime = str('runtime', 'node');
+  const runtime = str('runtime', currentRuntime);
   if (runtime !== 'node' && runtime !== 'bun') return { kind: 'error', message: `--runtime: expected node or bun, got "${runtime}"` };
   if (!raw.configPath && !raw.configYaml) {
     return { kind: 'error', message: `no configuration given: use -c <path> and/or --config-yaml <yaml>\n\n${USAGE}` };

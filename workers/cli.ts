@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 // `nuncio` command: Envoy's CLI flags; --mode validate checks the config (and TLS material) and exits;
 // serve runs the admin thread and the workers until SIGTERM/SIGINT or /quitquitquit; SIGHUP reloads.
-import { parseArgs } from './cli-args.js';
+import { parseArgs, requestedRuntime } from './cli-args.js';
 import { readConfig } from './config-source.js';
 import { resolveTls } from './tls/material.js';
 import { Server, StartError } from './server.js';
 import { Logger } from './log.js';
 import { BUILD } from './version.js';
+import { IS_BUN } from './runtime/bun.js';
+import { CLI_ENTRY, runUnder } from './runtime/launch.js';
 
 async function main(): Promise<number> {
+  // Asked for the other runtime: the same entry and arguments run under its binary, as our child.
+  const want = requestedRuntime(process.argv.slice(2));
+  if (want !== null && (want === 'bun') !== IS_BUN) return (await runUnder(want, CLI_ENTRY, process.argv.slice(2))) ?? 1;
   const r = parseArgs(process.argv.slice(2));
   if (r.kind === 'help') {
     process.stdout.write(r.text);
@@ -23,10 +28,6 @@ async function main(): Promise<number> {
     return 1;
   }
   const o = r.options;
-  if (r.runtime === 'bun' && !(globalThis as { Bun?: unknown }).Bun) {
-    process.stderr.write('nuncio: --runtime bun: run the Bun entry (nuncio-bun) instead; this process is Node.js\n');
-    return 1;
-  }
   const log = new Logger(o.logLevel, o.logPath);
   const cfg = readConfig(o);
   const name = o.configPath || '--config-yaml';

@@ -5,6 +5,7 @@ import type { Snapshot } from '../core/config/types.js';
 import type { HostSpec } from '../core/cluster/host.js';
 import type { StatsLayout } from '../core/stats/registry.js';
 import type { BlockDescriptor } from '../core/stats/block.js';
+import type { BunListenerMode } from './engines/bun-support.js';
 
 /** TLS material of one filter chain, resolved by the admin thread. */
 export interface ChainTls {
@@ -22,9 +23,11 @@ export interface ChainTls {
 
 export interface ListenerPlan {
   readonly name: string;
-  readonly engine: 'uws' | 'node';
-  /** Shared bound socket (node engine); -1 for uWS (each worker binds with SO_REUSEPORT). */
+  readonly engine: 'uws' | 'node' | 'bun';
+  /** Shared bound socket (node engine); -1 for uWS and Bun (each worker binds with SO_REUSEPORT). */
   readonly fd: number;
+  /** How Bun.serve runs this listener (engine 'bun' only). */
+  readonly bun: BunListenerMode | null;
   /** One entry per filter chain, in config order; null for plaintext chains. */
   readonly tls: readonly (ChainTls | null)[];
   /** Connection limit from the runtime (0 = none). */

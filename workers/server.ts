@@ -28,6 +28,8 @@ import { readDiskLayer } from './runtime/disk-layer.js';
 import { AccessLogSink } from './access-log/file-sink.js';
 import { compileFormat } from '../core/access-log/format.js';
 import { createAccessLogRecord } from '../core/access-log/record.js';
+import { BUN, IS_BUN, bunFreePort, bunServeHasHttp2 } from './runtime/bun.js';
+import { bunListenerMode, type BunCapabilities, type BunListenerMode } from './engines/bun-support.js';
 
 export class StartError extends Error {}
 
@@ -67,6 +69,8 @@ export class Server {
   private flushTimer: ReturnType<typeof setInterval> | null = null;
   private shuttingDown: Promise<void> | null = null;
   private readonly listenerAddrs = new Map<string, string>();
+  /** On Bun: how each listener runs on Bun.serve (decided by checkBun). */
+  private bunModes = new Map<string, BunListenerMode>();
   readonly rows: number;
 
   constructor(
@@ -93,6 +97,7 @@ export class Server {
     this.outlier.apply(first);
     this.tls = this.resolveTlsOrThrow(first);
     this.refreshRuntime(first);
+    if (IS_BUN) this.bunModes = await this.checkBun(first);
     const layout = this.registry.prepare(first);
     void layout;
     this.bindListeners(first);
@@ -111,7 +116,8 @@ export class Server {
     srv[SERVER['listener_manager.workers_started']] = 1;
     this.flushTimer = setInterval(() => flushHistograms(this.registry), first.statsFlushIntervalMs);
     this.flushTimer.unref();
-    this.log.info('main', `starting workers: ${this.options.concurrency}; all listeners started; nuncio ${VERSION} is live`);
+    const on = IS_BUN ? `Bun ${BUN!.version}` : `Node.js ${process.versions.node}`;
+    this.log.info('main', `starting workers: ${this.options.concurrency}; all listeners started; nuncio ${VERSION} is live (${on})`);
   }
 
   private serverStats(): Float64Array {
@@ -151,8 +157,9 @@ export class Server {
     return runtimeInt(this.runtimeEntries, 'overload.global_downstream_max_connections', 0);
   }
 
-  /** uWebSockets.js serves plain HTTP1 listeners; everything else needs the node engine. */
-  private engineFor(l: ListenerConfig): 'uws' | 'node' {
+  /** uWebSockets.js serves plain HTTP1 listeners; everything else needs the node engine. On Bun: Bun.serve. */
+  private engineFor(l: ListenerConfig): 'uws' | 'node' | 'bun' {
+    if (IS_BUN) return 'bun';
     if (l.filterChains.length !== 1) return 'node';
     const fc = l.filterChains[0];
     if (fc.hcm.codec !== 'HTTP1') return 'node';
@@ -175,7 +182,7 @@ export class Server {
         }
       } else {
         let port = l.address.port;
-        if (port === 0) port = freePort(l.address.address);
+        if (port === 0) port = IS_BUN ? bunFreePort(l.address.address) : freePort(l.address.address);
         this.listenerAddrs.set(l.name, fmtAddr(l.address.address, port));
       }
     }
@@ -214,8 +221,29 @@ export class Server {
         tls: this.tls.chains[i],
         connectionLimit: this.connectionLimit(l),
         counter,
+        bun: engine === 'bun' ? (this.bunModes.get(l.name) ?? null) : null,
       };
     });
+  }
+
+  // ================================================================= Bun
+
+  /**
+   * What Bun.serve can do for each listener: refuses the config (StartError naming the listeners) when
+   * one needs what this Bun lacks, logs what will work differently, and returns how each listener runs.
+   */
+  private async checkBun(s: Snapshot): Promise<Map<string, BunListenerMode>> {
+    const caps: BunCapabilities = { version: BUN!.version, http2: await bunServeHasHttp2() };
+    const modes = new Map<string, BunListenerMode>();
+    const errors: string[] = [];
+    for (const l of s.listeners) {
+      const v = bunListenerMode(l, caps, this.connectionLimit(l), this.globalLimit());
+      errors.push(...v.errors);
+      for (const w of v.warnings) this.log.warn('main', w);
+      if (v.mode !== null) modes.set(l.name, v.mode);
+    }
+    if (errors.length > 0) throw new StartError(`nuncio on Bun ${caps.version} cannot serve this config:\n${errors.join('\n')}`);
+    return modes;
   }
 
   /** The snapshot with uWS port-0 listeners pinned to the port chosen here (all workers must agree). */
@@ -390,9 +418,11 @@ export class Server {
       this.log.warn('main', 'config reload: admin address changes take effect on restart only');
     }
     const prev = this.snap;
+    const prevModes = this.bunModes;
     try {
       this.tls = tls;
       this.refreshRuntime(next);
+      if (IS_BUN) this.bunModes = await this.checkBun(next);
       this.registry.prepare(next);
       this.bindListeners(next);
       await this.dupFds(this.workerIndexes());
@@ -406,6 +436,7 @@ export class Server {
       srv[SERVER['nuncio.config_reload_failure']]++;
       this.log.error('main', `config reload failed, restoring the previous config: ${(e as Error).message}`);
       this.snap = prev;
+      this.bunModes = prevModes;
       this.registry.prepare(prev);
       await this.discovery.apply(prev);
       await this.push(prev);

@@ -3,4 +3,5 @@ import { createRequire } from 'node:module';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 export const VERSION: string = pkg.version;
-export const BUILD = `${VERSION}/Clean/RELEASE/Node-${process.versions.node}`;
+const bun = (globalThis as { Bun?: { version: string } }).Bun;
+export const BUILD = `${VERSION}/Clean/RELEASE/${bun ? `Bun-${bun.version}` : `Node-${process.versions.node}`}`;

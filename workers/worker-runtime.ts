@@ -20,13 +20,15 @@ import { H2Pool } from './upstream/h2-pool.js';
 import { H2cPool } from './upstream/h2c-pool.js';
 import type { UpstreamTlsOptions } from './upstream/connect.js';
 import { UwsListener } from './engines/uws.js';
+import { BunListener } from './engines/bun.js';
+import { bunTlsOptions } from './engines/bun-support.js';
 import { ADMIT, NodeListener, OVER_GLOBAL_LIMIT, OVER_LISTENER_LIMIT, type ChainRuntime, type ConnectionGate } from './engines/node-listener.js';
 import { AccessLogSink } from './access-log/file-sink.js';
 import { countServerConnections } from './runtime/proc-net.js';
 import type { ChainTls, ConfigPush, FromWorker, ListenerPlan } from './protocol.js';
 import { CODEC } from '../core/stats/defs.js';
 
-type Listener = { kind: 'uws'; l: UwsListener; port: number } | { kind: 'node'; l: NodeListener };
+type Listener = { kind: 'uws'; l: UwsListener; port: number } | { kind: 'node'; l: NodeListener } | { kind: 'bun'; l: BunListener };
 
 export class WorkerRuntime {
   readonly clock = new SystemClock();
@@ -130,8 +132,8 @@ export class WorkerRuntime {
     }
     for (const [name, l] of this.listeners) {
       if (!seen.has(name)) {
-        if (l.kind === 'uws') l.l.close();
-        else l.l.close(true);
+        if (l.kind === 'node') l.l.close(true);
+        else l.l.close();
         this.listeners.delete(name);
       }
     }
@@ -174,13 +176,18 @@ export class WorkerRuntime {
     const lrow = this.row(KEYS.listener(lc.statPrefix));
     const chains = lc.filterChains.map((fc) => this.buildHcm(fc, lc, s));
     const existing = this.listeners.get(lc.name);
+    if (plan.engine === 'bun') {
+      this.applyBunListener(lc, plan, chains[0], existing);
+      return;
+    }
     if (plan.engine === 'uws') {
       if (existing?.kind === 'uws') {
         existing.l.setHcm(chains[0]);
         return;
       }
       if (existing) {
-        existing.l.close(true);
+        if (existing.kind === 'node') existing.l.close(true);
+        else existing.l.close();
         this.listeners.delete(lc.name);
       }
       const t = plan.tls[0];
@@ -212,6 +219,30 @@ export class WorkerRuntime {
     this.listeners.set(lc.name, { kind: 'node', l: nl });
   }
 
+  /** Bun.serve: a reload keeps the server when only routes/HCM changed; new TLS or protocols replace it. */
+  private applyBunListener(lc: ListenerConfig, plan: ListenerPlan, hcm: HcmRuntime, existing: Listener | undefined): void {
+    const mode = plan.bun!;
+    const t = plan.tls[0];
+    const tlsOpts = t ? bunTlsOptions(t, lc.filterChains[0]) : null;
+    const key = JSON.stringify([mode, tlsOpts, lc.address]);
+    if (existing?.kind === 'bun' && existing.l.key === key) {
+      existing.l.setHcm(hcm);
+      return;
+    }
+    const bl = new BunListener(hcm, mode, tlsOpts, key);
+    // SO_REUSEPORT: the replacement binds beside the old server, which then drains.
+    try {
+      bl.listen(lc.address.address, lc.address.port);
+    } catch (e) {
+      throw new Error(`cannot bind ${lc.address.address}:${lc.address.port}: ${(e as Error).message}`);
+    }
+    if (existing) {
+      if (existing.kind === 'node') existing.l.close(true);
+      else existing.l.close();
+    }
+    this.listeners.set(lc.name, { kind: 'bun', l: bl });
+  }
+
   // ---------------------------------------------------------------- membership, health, drain
   updateMembership(cluster: string, hosts: readonly HostSpec[], pages: readonly BlockDescriptor[]): void {
     this.mapPages(pages);
@@ -233,8 +264,8 @@ export class WorkerRuntime {
   drainListeners(): void {
     this.state.draining = true;
     for (const l of this.listeners.values()) {
-      if (l.kind === 'uws') l.l.close();
-      else l.l.close(true);
+      if (l.kind === 'node') l.l.close(true);
+      else l.l.close();
     }
   }
 
@@ -243,7 +274,7 @@ export class WorkerRuntime {
     this.drainListeners();
     const until = Date.now() + deadlineMs;
     while (Date.now() < until && this.openConnections() > 0) await new Promise((r) => setTimeout(r, 50));
-    for (const l of this.listeners.values()) if (l.kind === 'node') l.l.destroyAll();
+    for (const l of this.listeners.values()) if (l.kind !== 'uws') l.l.destroyAll();
     for (const c of this.clusters.values()) for (const h of c.hostSet.hosts) (h.pool as UpstreamPool | null)?.destroy();
     await Promise.all([...this.sinks.values()].map((s) => s.close()));
   }
@@ -252,7 +283,7 @@ export class WorkerRuntime {
     let n = 0;
     for (const l of this.listeners.values()) {
       // uWS has no connection hooks: count the port's sockets in the kernel's table instead.
-      n += l.kind === 'node' ? l.l.connections : countServerConnections(l.port);
+      n += l.kind === 'uws' ? countServerConnections(l.port) : l.l.connections;
     }
     return n;
   }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { startNuncio, type Nuncio } from '../helpers/nuncio.js';
+import { startNuncio, TEST_RUNTIME, type Nuncio } from '../helpers/nuncio.js';
 import { freePort, get, until } from '../helpers/net.js';
 import { stat as statOf } from '../helpers/admin.js';
 import { hcmListener } from '../helpers/config.js';
@@ -97,7 +97,8 @@ test('upstream idle_timeout closes pooled connections that sat idle', async () =
   assert.equal((await get(`http://127.0.0.1:${ports.l}/x`)).status, 200);
 });
 
-test('HCM idle_timeout closes an idle downstream connection', async () => {
+// Bun.serve closes idle connections itself (idleTimeout) and tells nobody: nothing to count on Bun.
+test('HCM idle_timeout closes an idle downstream connection', { skip: TEST_RUNTIME === 'bun' && 'Bun.serve has no connection hooks' }, async () => {
   const s = net.connect(ports.l, '127.0.0.1');
   await new Promise<void>((r) => s.once('connect', () => r()));
   const closed = new Promise<void>((r) => s.once('close', () => r()));

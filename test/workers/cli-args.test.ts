@@ -1,7 +1,7 @@
 // Envoy-compatible flag parsing: forms, defaults, and errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseArgs } from '../../workers/cli-args.js';
+import { parseArgs, requestedRuntime } from '../../workers/cli-args.js';
 
 test('defaults follow Envoy', () => {
   const r = parseArgs(['-c', 'x.yaml'], 8);
@@ -48,4 +48,18 @@ test('help, version and errors', () => {
     assert.equal(r.kind, 'error', argv.join(' '));
     if (r.kind === 'error') assert.match(r.message, re);
   }
+});
+
+test('--runtime: defaults to the runtime running the CLI; requestedRuntime finds it before parsing', () => {
+  const onBun = parseArgs(['-c', 'x.yaml'], 2, 'bun');
+  assert.equal(onBun.kind === 'run' && onBun.runtime, 'bun');
+  const asked = parseArgs(['-c', 'x.yaml', '--runtime=node'], 2, 'bun');
+  assert.equal(asked.kind === 'run' && asked.runtime, 'node');
+  assert.deepEqual(parseArgs(['-c', 'x.yaml', '--runtime', 'deno'], 2), { kind: 'error', message: '--runtime: expected node or bun, got "deno"' });
+  assert.equal(requestedRuntime(['--runtime', 'bun', '--version']), 'bun');
+  assert.equal(requestedRuntime(['--version', '--runtime=node']), 'node');
+  assert.equal(requestedRuntime(['-c', 'x.yaml']), null);
+  assert.equal(requestedRuntime(['--runtime', 'deno']), null);
+  // A flag's value is not taken for --runtime.
+  assert.equal(requestedRuntime(['-c', '--runtime', '--service-node', 'n']), null);
 });
