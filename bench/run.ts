@@ -1,6 +1,5 @@
-// `make bench`: runs the scenarios (seed, front, connections, workers, micro), then writes the
-// results as JSON (<out>/<date>.json), a Markdown report (printed, and <out>/latest.md) and an SVG
-// chart of the front-proxy comparison (<out>/latest.svg). See bench/README.md for the method.
+// `make bench`: runs the scenarios, then writes <out>/<date>.json, a Markdown report (printed, and
+// <out>/latest.md) and an SVG chart of scenario "front" (<out>/latest.svg). Method: bench/README.md.
 // Usage: node dist/bench/run.js [--scenario X[,Y]] [--quick] [--duration S] [--out DIR]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -106,6 +105,7 @@ async function main(): Promise<number> {
     fs.writeFileSync(path.join(plan.outDir, 'latest.svg'), frontSvg(results.scenarios.front, `nuncio bench, scenario "front": ${results.date.slice(0, 16).replace('T', ' ')}${plan.quick ? ' (quick)' : ''}`));
   }
   process.stdout.write(`${md}\n`);
+  if (plan.copyToReadme) copyIntoReadme(md, path.basename(jsonFile), log);
   log(`results: ${jsonFile}, ${path.join(plan.outDir, 'latest.md')}${results.scenarios.front ? `, ${path.join(plan.outDir, 'latest.svg')}` : ''}`);
   if (results.errors.total > 0 || results.problems.length > 0) {
     const bar = '!'.repeat(78);
@@ -115,6 +115,31 @@ async function main(): Promise<number> {
     process.stderr.write(`${bar}\n\n`);
   }
   return 0;
+}
+
+const START = '<!-- results:start (written by bench/run.ts) -->';
+const END = '<!-- results:end -->';
+
+/** A full run with the default output also refreshes the results section of bench/README.md. */
+function copyIntoReadme(md: string, jsonName: string, log: (line: string) => void): void {
+  const file = path.join(ROOT, 'bench/README.md');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return;
+  }
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  if (a < 0 || b < a) {
+    log(`bench/README.md has no ${START} ... ${END} section: not updated`);
+    return;
+  }
+  // The report's title becomes a sub-heading inside the README.
+  const body = md.replace(/^# /, '### ').replace(/\n## /g, '\n#### ');
+  const section = `${START}\n\nFrom \`bench/results/${jsonName}\` (chart: \`bench/results/latest.svg\`).\n\n${body}\n\n${END}`;
+  fs.writeFileSync(file, text.slice(0, a) + section + text.slice(b + END.length));
+  log('bench/README.md: results section updated');
 }
 
 function optionsOf(p: Plan): Record<string, unknown> {

@@ -31,6 +31,8 @@ export interface Plan {
   readonly idleConnections: number;
   /** Connections in "workers" (more, so the kernel has something to spread). */
   readonly workersConnections: number;
+  /** A full run into bench/results also refreshes the results section of bench/README.md. */
+  readonly copyToReadme: boolean;
   /** CPU for the proxy under test, and for load generator + upstream; undefined = not pinned. */
   readonly proxyCpus?: string;
   readonly loadCpus?: string;
@@ -98,6 +100,7 @@ export function parsePlan(argv: readonly string[], root: string, date: string): 
     connections: quick ? 10 : 50,
     idleConnections: quick ? 200 : 10_000,
     workersConnections: quick ? 10 : 100,
+    copyToReadme: !quick && !outGiven && scenarios.length === SCENARIOS.length,
     proxyCpus: pin ? '0' : undefined,
     loadCpus: pin ? '1' : undefined,
   };

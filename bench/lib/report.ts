@@ -133,10 +133,11 @@ export function markdown(r: Results): string {
   if (c !== undefined) {
     out.push('## Idle keep-alive connections (scenario "connections")');
     out.push('');
-    out.push(table(['proxy', 'engine', 'connections opened', 'RSS before MiB', 'RSS after MiB', 'KiB per connection', '× nginx', 'served again', 'failed'], c.rows.map((x) => {
+    out.push(table(['proxy', 'engine', 'connections open', 'RSS before MiB', 'RSS after MiB', 'KiB per connection', '× nginx', 'served again', 'failed'], c.rows.map((x) => {
       const head = [esc(x.proxy), esc(x.engine)];
       if (x.status !== 'ok') return [...head, notRun(x.status, x.reason), '', '', '', '', '', ''];
-      return [...head, `${int(x.opened)} / ${int(x.target)}`, num(x.rssBeforeMb), num(x.rssAfterMb), num(x.kbPerConnection, 2), ratio(x.vsNginx), int(x.stillOpen), errs(x.failedRequests ?? 0)];
+      const opened = `${int(x.opened)} / ${int(x.target)}${x.reason ? ` (${firstLine(x.reason)})` : ''}`;
+      return [...head, opened, num(x.rssBeforeMb), num(x.rssAfterMb), num(x.kbPerConnection, 2), ratio(x.vsNginx), int(x.stillOpen), errs(x.failedRequests ?? 0)];
     })));
     out.push('');
   }

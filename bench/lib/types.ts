@@ -151,6 +151,8 @@ export interface ConnectionsRow extends RowBase {
   vsNginx?: number | null;
   /** Connects and requests that failed while opening or re-using the connections. */
   failedRequests?: number;
+  /** Seconds from the first connect to every connection having been served once. */
+  openSeconds?: number;
 }
 
 export interface ConnectionsSection {

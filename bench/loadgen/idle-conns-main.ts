@@ -1,7 +1,5 @@
-// Opens many keep-alive connections to one proxy and leaves them idle, for the memory-per-connection
-// scenario. Each connection sends one GET and reads the answer (so the proxy has set up everything
-// a served connection holds), at most `parallel` at a time so the proxy's upstream side stays small.
-// Driven over stdin: "again" sends one more request on every open connection, "close" ends.
+// Client of scenario "connections": opens N keep-alive connections to a proxy, makes one request on
+// each and leaves them idle; over stdin, "again" re-uses every open one and "close" ends.
 // Usage: idle-conns-main.js '<json {host, port, path, count, parallel}>'
 import net from 'node:net';
 import readline from 'node:readline';
@@ -74,28 +72,43 @@ async function inWaves(n: number, fn: (i: number) => Promise<void>): Promise<voi
 }
 
 async function openAll(): Promise<void> {
-  let failed = 0;
-  let badStatus = 0;
+  const t0 = performance.now();
+  let connectFailed = 0;
+  // Connect everything first (cheap for the proxy), then one request per connection: opening is
+  // over in a few seconds, well inside the uWebSockets.js engine's fixed 10 s idle timeout.
   await inWaves(c.count, async () => {
     const conn = new IdleConn();
-    if (!(await conn.connect())) {
-      failed++;
-      return;
-    }
-    conns.push(conn);
-    if (!(await conn.request())) badStatus++;
+    if (await conn.connect()) conns.push(conn);
+    else connectFailed++;
   });
-  process.stdout.write(`IDLE_READY ${JSON.stringify({ opened: conns.filter((x) => x.open).length, failed, badStatus })}\n`);
+  const connectedMs = performance.now() - t0;
+  let failed = 0;
+  await inWaves(conns.length, async (i) => {
+    if (!(await conns[i].request()) && conns[i].open) failed++;
+  });
+  const ready = {
+    connected: conns.length,
+    connectFailed,
+    failed,
+    open: conns.filter((x) => x.open).length,
+    connectedMs: Math.round(connectedMs),
+    readyMs: Math.round(performance.now() - t0),
+  };
+  process.stdout.write(`IDLE_READY ${JSON.stringify(ready)}\n`);
 }
 
 async function again(): Promise<void> {
   let ok = 0;
-  let bad = 0;
+  let failed = 0;
+  let closed = 0;
   await inWaves(conns.length, async (i) => {
-    if (await conns[i].request()) ok++;
-    else bad++;
+    const x = conns[i];
+    if (!x.open) closed++;
+    else if (await x.request()) ok++;
+    else if (x.open) failed++;
+    else closed++;
   });
-  process.stdout.write(`IDLE_AGAIN ${JSON.stringify({ open: conns.filter((x) => x.open).length, ok, bad })}\n`);
+  process.stdout.write(`IDLE_AGAIN ${JSON.stringify({ ok, failed, closed })}\n`);
 }
 
 const rl = readline.createInterface({ input: process.stdin });

@@ -1,8 +1,6 @@
-// One piscina worker of the open-loop generator: sends requests at a fixed rate over a set of
-// keep-alive connections (HTTP/1.1 or HTTP/2 cleartext, both on raw sockets), one request in flight per
-// connection, and records each latency twice into HdrHistograms: from the moment the request was
-// due (coordinated omission corrected: a stalled proxy is charged for the requests it delayed) and
-// from the moment it was actually written.
+// One piscina worker of the open-loop generator: requests at a fixed rate over keep-alive connections
+// (HTTP/1.1 or h2c on raw sockets, one in flight per connection), each latency recorded from the moment
+// the request was due (coordinated omission corrected) and from the moment it was written.
 import net from 'node:net';
 import * as hdr from 'hdr-histogram-js';
 import { H1ResponseReader, requestHead, type ResponseSink } from './h1-response.js';

@@ -44,27 +44,32 @@ async function measure(ctx: Ctx, peer: RunningPeer, row: ConnectionsRow, wrk: bo
   if (wrk && !p.quick) await runWrk({ url: `http://127.0.0.1:${peer.port}/service/1`, connections: 10, threads: 1, durationS: 1, cpus: p.loadCpus, logDir });
   await sleep(500);
   const before = treeRssKb(peer.proc.pid);
-  const client = startProc('idle-conns', process.execPath, [CLIENT, JSON.stringify({ host: '127.0.0.1', port: peer.port, path: '/service/1', count: p.idleConnections, parallel: 64 })], {
+  const client = startProc('idle-conns', process.execPath, [CLIENT, JSON.stringify({ host: '127.0.0.1', port: peer.port, path: '/service/1', count: p.idleConnections, parallel: 128 })], {
     cpus: p.loadCpus,
     logDir,
     stdin: true,
   });
   try {
-    const ready = JSON.parse((await client.waitFor(/IDLE_READY (\{.*\})/, 120_000))[1]) as { opened: number; failed: number; badStatus: number };
-    await sleep(300);
+    const ready = JSON.parse((await client.waitFor(/IDLE_READY (\{.*\})/, 180_000))[1]) as {
+      connected: number; connectFailed: number; failed: number; open: number; connectedMs: number; readyMs: number;
+    };
     const after = treeRssKb(peer.proc.pid);
     client.child.stdin!.write('again\n');
-    const again = JSON.parse((await client.waitFor(/IDLE_AGAIN (\{.*\})/, 120_000))[1]) as { open: number; ok: number; bad: number };
+    const again = JSON.parse((await client.waitFor(/IDLE_AGAIN (\{.*\})/, 180_000))[1]) as { ok: number; failed: number; closed: number };
     row.target = p.idleConnections;
-    row.opened = ready.opened;
+    row.opened = ready.open;
     row.stillOpen = again.ok;
     row.rssBeforeMb = before / 1024;
     row.rssAfterMb = after / 1024;
-    row.kbPerConnection = ready.opened > 0 ? (after - before) / ready.opened : undefined;
-    const failed = ready.failed + ready.badStatus + again.bad;
-    row.failedRequests = failed;
-    if (failed > 0) row.reason = `${ready.failed} connects failed, ${ready.badStatus} first requests failed, ${again.bad} second-round requests failed`;
-    ctx.log(`  ${ready.opened} open, RSS ${row.rssBeforeMb.toFixed(1)} → ${row.rssAfterMb.toFixed(1)} MiB, ${row.kbPerConnection?.toFixed(2)} KiB/conn, ${again.ok} still served`);
+    row.kbPerConnection = ready.open > 0 ? (after - before) / ready.open : undefined;
+    row.openSeconds = ready.readyMs / 1000;
+    row.failedRequests = ready.connectFailed + ready.failed + again.failed;
+    const notes: string[] = [];
+    if (row.failedRequests > 0) notes.push(`${ready.connectFailed} connects, ${ready.failed} first requests and ${again.failed} second requests failed`);
+    const closed = ready.connected - ready.open + again.closed;
+    if (closed > 0) notes.push(`${closed} idle connections closed by the proxy (opening took ${row.openSeconds.toFixed(1)} s)`);
+    if (notes.length > 0) row.reason = notes.join('; ');
+    ctx.log(`  ${ready.open} open after ${row.openSeconds.toFixed(1)} s, RSS ${row.rssBeforeMb.toFixed(1)} → ${row.rssAfterMb.toFixed(1)} MiB, ${row.kbPerConnection?.toFixed(2)} KiB/conn, ${again.ok} served again${row.reason ? ` (${row.reason})` : ''}`);
   } finally {
     client.child.stdin!.write('close\n');
     await Promise.race([client.exited, sleep(5000)]);

@@ -1,8 +1,6 @@
-// Scenario "front": each proxy alone in front of the fixed upstream, one after another under the
-// same conditions (proxy on its own CPU with one worker; load generator and upstream on the other;
-// same connections and durations). Phase 1 measures every row at saturation; phase 2 measures
-// latency at fixed rates chosen from phase 1: one below every proxy's knee, and half nginx's
-// saturation rate (for the proxies that can sustain it).
+// Scenario "front": each proxy alone in front of the fixed upstream, one after another, pinned the same
+// way. Phase 1 measures every row at saturation; phase 2 measures latency at fixed rates chosen from
+// phase 1 (one below every proxy's knee, and half nginx's saturation rate where a proxy can take it).
 import path from 'node:path';
 import { freePort } from '../lib/net.js';
 import { errMsg, latency, roundRate, saturation, type Ctx } from './measure.js';

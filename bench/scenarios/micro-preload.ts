@@ -1,18 +1,21 @@
 // Loaded with `node --import` before a tinybench file (bench/micro/*.bench.js): records every task's
-// result as a JSON line in $NUNCIO_BENCH_MICRO_OUT, and under NUNCIO_BENCH_MICRO_QUICK=1 cuts each
-// task's time budget so that --quick only checks the files still run.
+// result as a JSON line in $NUNCIO_BENCH_MICRO_OUT, and caps each task's time budget at
+// $NUNCIO_BENCH_MICRO_TIME_MS (warm-up at a third of it) so that the growing set of files keeps
+// `make bench` inside its time and --quick only checks that the files still run.
 import fs from 'node:fs';
 import { Bench } from 'tinybench';
 
 const out = process.env.NUNCIO_BENCH_MICRO_OUT;
-const quick = process.env.NUNCIO_BENCH_MICRO_QUICK === '1';
+const cap = Number(process.env.NUNCIO_BENCH_MICRO_TIME_MS);
 
 function shorten(b: Bench): void {
-  if (!quick) return;
-  b.time = Math.min(b.time, 20);
-  b.warmupTime = Math.min(b.warmupTime, 5);
-  b.iterations = Math.min(b.iterations, 5);
-  b.warmupIterations = Math.min(b.warmupIterations, 2);
+  if (!(cap > 0)) return;
+  b.time = Math.min(b.time, cap);
+  b.warmupTime = Math.min(b.warmupTime, Math.ceil(cap / 3));
+  if (cap < 100) {
+    b.iterations = Math.min(b.iterations, 5);
+    b.warmupIterations = Math.min(b.warmupIterations, 2);
+  }
 }
 
 const run = Bench.prototype.run;

@@ -1,8 +1,6 @@
-// Scenario "seed": the two-service topology of the seed (front nuncio with the seed config, a
-// sidecar nuncio and a service app per instance, HTTP/2 between front and sidecars), driven through
-// the front proxy on /service/1 and /service/2: saturation, latency at half that rate, and CPU per
-// request and peak RSS of every process in the chain. Nothing is pinned: five processes share the
-// machine's cores with the load generator, as they would in the seed's docker-compose.
+// Scenario "seed": the seed's two-service topology (front nuncio → HTTP/2 → sidecar nuncio → service
+// app, per service), driven through the front on /service/1 and /service/2: throughput, latency, and
+// CPU per request and peak RSS of every process in the chain. Not pinned: five processes, two cores.
 import path from 'node:path';
 import { Topology } from '../../workers/topology/topology.js';
 import { freePort } from '../lib/net.js';
