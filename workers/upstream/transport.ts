@@ -140,8 +140,14 @@ class RawTcp implements Transport {
     if (err !== 0) queueMicrotask(() => this.fail(err));
   }
 
-  private req(): { t: RawTcp; handle: unknown; oncomplete: (status: number) => void; async: boolean } {
-    const req = new raw!.stream.WriteWrap() as unknown as { t: RawTcp; handle: unknown; oncomplete: (status: number) => void; async: boolean };
+  /**
+   * A write request. `keep` holds the bytes until libuv is done with them: the native side does not,
+   * and a write the kernel could not take at once completes later (Node's own writevGeneric keeps
+   * `req._chunks` for the same reason).
+   */
+  private req(keep: unknown): { t: RawTcp; handle: unknown; oncomplete: (status: number) => void; async: boolean; keep: unknown } {
+    const req = new raw!.stream.WriteWrap() as unknown as { t: RawTcp; handle: unknown; oncomplete: (status: number) => void; async: boolean; keep: unknown };
+    req.keep = keep;
     req.t = this;
     req.handle = this.handle;
     req.oncomplete = onWritten;
@@ -163,7 +169,7 @@ class RawTcp implements Transport {
 
   write(data: string | Uint8Array): boolean {
     if (this.destroyed) return false;
-    const req = this.req();
+    const req = this.req(data);
     return this.after(typeof data === 'string' ? this.handle.writeLatin1String(req, data) : this.handle.writeBuffer(req, data));
   }
 
@@ -173,7 +179,7 @@ class RawTcp implements Transport {
     // TCPWrap.writev takes [chunk, encoding, chunk, encoding, ...] unless every chunk is a Buffer.
     const chunks: unknown[] = [];
     for (const p of parts) chunks.push(p, typeof p === 'string' ? 'latin1' : 'buffer');
-    return this.after(this.handle.writev(this.req(), chunks, false));
+    return this.after(this.handle.writev(this.req(chunks), chunks, false));
   }
 
   pause(): void {
