@@ -32,6 +32,8 @@ Options:
   --drain-time-s <s>              Time to drain connections on shutdown (default 600)
   --parent-shutdown-time-s <s>    Accepted for compatibility (default 900)
   --drain-strategy <gradual|immediate>
+  --http1-engine <uws|node>       Engine for codec HTTP1 listeners (default uws, uWebSockets.js;
+                                  node: nuncio's HTTP/1.1 server, for clients uWS cannot take)
   --runtime <node|bun>            JavaScript runtime to run on (default: the one running this;
                                   the other one is started with the same arguments)
   --allow-unknown-static-fields   Ignore (and count) unknown fields in the bootstrap
@@ -64,6 +66,7 @@ const VALUE_FLAGS: Record<string, string> = {
   '--local-address-ip-version': 'localAddressIpVersion',
   '--file-flush-interval-msec': 'fileFlushIntervalMsec',
   '--runtime': 'runtime',
+  '--http1-engine': 'http1Engine',
 };
 
 const BOOL_FLAGS: Record<string, string> = {
@@ -150,6 +153,8 @@ export function parseArgs(
   }
   const ipv = str('localAddressIpVersion', 'v4');
   if (ipv !== 'v4' && ipv !== 'v6') return { kind: 'error', message: `--local-address-ip-version: expected v4 or v6, got "${ipv}"` };
+  const http1Engine = str('http1Engine', 'uws');
+  if (http1Engine !== 'uws' && http1Engine !== 'node') return { kind: 'error', message: `--http1-engine: expected uws or node, got "${http1Engine}"` };
   const runtime = str('runtime', currentRuntime);
   if (runtime !== 'node' && runtime !== 'bun') return { kind: 'error', message: `--runtime: expected node or bun, got "${runtime}"` };
   if (!raw.configPath && !raw.configYaml) {
@@ -179,6 +184,7 @@ export function parseArgs(
       localAddressIpVersion: ipv,
       fileFlushIntervalMsec: nums.fileFlushIntervalMsec,
       allowUnknownStaticFields: raw.allowUnknownStaticFields === true,
+      http1Engine,
     },
   };
 }

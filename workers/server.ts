@@ -163,6 +163,8 @@ export class Server {
     if (l.filterChains.length !== 1) return 'node';
     const fc = l.filterChains[0];
     if (fc.hcm.codec !== 'HTTP1') return 'node';
+    // Operators whose clients send what uWS 20.30 cannot take (README, Platform limits) opt out of it.
+    if (this.options.http1Engine === 'node') return 'node';
     if (this.connectionLimit(l) > 0 || this.globalLimit() > 0) return 'node';
     if (fc.tls && (fc.tls.requireClientCertificate || fc.serverNames.length > 0 || fc.tls.common.tlsCertificates.length > 1)) return 'node';
     return 'uws';

@@ -29,6 +29,8 @@ export interface CommandLineOptions {
   readonly localAddressIpVersion: 'v4' | 'v6';
   readonly fileFlushIntervalMsec: number;
   readonly allowUnknownStaticFields: boolean;
+  /** nuncio's own: which engine serves codec HTTP1 listeners (uws = uWebSockets.js fast path). */
+  readonly http1Engine: 'uws' | 'node';
 }
 
 export interface AdminContext {

@@ -51,6 +51,7 @@ const options: CommandLineOptions = {
   localAddressIpVersion: 'v4',
   fileFlushIntervalMsec: 10000,
   allowUnknownStaticFields: false,
+  http1Engine: 'uws',
 };
 
 /** A fake server behind the AdminContext interface, recording what the handlers asked it to do. */
