@@ -64,6 +64,10 @@ scale:
 bench: build apt-bench
 	$(NODE) dist/bench/run.js $(if $(SCENARIO),--scenario $(SCENARIO),)
 
+# Issue 6's soak: 3 minutes of mixed traffic with upstream restarts, DNS changes and two reloads.
+soak: build apt-bench
+	$(NODE) dist/bench/run.js --scenario soak
+
 bench-quick: build apt-bench
 	$(NODE) dist/bench/run.js --quick
 

@@ -17,6 +17,7 @@ import type { Ctx } from './scenarios/measure.js';
 import { runMicro } from './scenarios/micro.js';
 import { runSeed } from './scenarios/seed.js';
 import { runWorkers } from './scenarios/workers.js';
+import { runSoak } from './scenarios/soak.js';
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
@@ -43,6 +44,7 @@ function tally(r: Results): void {
   }
   for (const x of r.scenarios.connections?.rows ?? []) add(x.id, x.failedRequests ?? 0);
   for (const x of r.scenarios.workers?.rows ?? []) add(x.id, x.saturation?.errors.total ?? 0);
+  if (r.scenarios.soak) add('soak', r.scenarios.soak.counts.lost);
   r.errors = { total: Object.values(byRow).reduce((a, b) => a + b, 0), byRow };
   r.problems = allRows(r).filter((x) => x.status !== 'ok').map((x) => ({ id: x.id, status: x.status, reason: x.reason ?? '' }));
 }
@@ -90,6 +92,9 @@ async function main(): Promise<number> {
         break;
       case 'micro':
         results.scenarios.micro = await runMicro(ctx);
+        break;
+      case 'soak':
+        results.scenarios.soak = await runSoak(ctx);
         break;
     }
   }

@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { CAN_PIN } from './spawn.js';
 
-export const SCENARIOS = ['seed', 'front', 'connections', 'workers', 'micro'] as const;
+export const SCENARIOS = ['seed', 'front', 'connections', 'workers', 'micro', 'soak'] as const;
+/** What a plain `make bench` runs: the soak (3 minutes of restarts and reloads) is asked for by name. */
+export const DEFAULT_SCENARIOS: readonly Scenario[] = ['seed', 'front', 'connections', 'workers', 'micro'];
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Plan {
@@ -38,9 +40,9 @@ export interface Plan {
   readonly loadCpus?: string;
 }
 
-export const USAGE = `usage: node dist/bench/run.js [--scenario seed|front|connections|workers|micro[,...]] [--quick]
+export const USAGE = `usage: node dist/bench/run.js [--scenario seed|front|connections|workers|micro|soak[,...]] [--quick]
                             [--duration <s>] [--out <dir>]
-  --scenario  run only these scenarios (default: all)
+  --scenario  run only these scenarios (default: all but soak; --quick: all)
   --quick     every row very briefly (smoke test)
   --duration  seconds of one measured saturation run (latency runs take twice this);
               default 3 (latency 6), quick 1 (latency 0.5)
@@ -51,7 +53,8 @@ export const USAGE = `usage: node dist/bench/run.js [--scenario seed|front|conne
 
 export function parsePlan(argv: readonly string[], root: string, date: string): Plan | string {
   let quick = false;
-  let scenarios: Scenario[] = [...SCENARIOS];
+  let scenarios: Scenario[] = [...DEFAULT_SCENARIOS];
+  let scenariosGiven = false;
   let duration: number | null = null;
   let outDir: string | null = null;
   for (let i = 0; i < argv.length; i++) {
@@ -69,6 +72,7 @@ export function parsePlan(argv: readonly string[], root: string, date: string): 
         const list = value().split(',').filter((s) => s !== '');
         for (const s of list) if (!(SCENARIOS as readonly string[]).includes(s)) return `unknown scenario "${s}"\n${USAGE}`;
         scenarios = SCENARIOS.filter((s) => list.includes(s));
+        scenariosGiven = true;
       } else if (flag === '--duration') {
         duration = Number(value());
         if (!(duration >= 1 && duration <= 600)) return `--duration: expected 1..600 seconds\n${USAGE}`;
@@ -80,6 +84,8 @@ export function parsePlan(argv: readonly string[], root: string, date: string): 
     }
   }
   const outGiven = outDir !== null;
+  // The smoke test covers the soak too, briefly.
+  if (quick && !scenariosGiven) scenarios = [...SCENARIOS];
   // A smoke run must not replace the committed results of a real one.
   if (outDir === null) outDir = quick ? path.join(root, '.run/bench/quick-results') : path.join(root, 'bench/results');
   const cores = os.availableParallelism?.() ?? os.cpus().length;
@@ -100,7 +106,7 @@ export function parsePlan(argv: readonly string[], root: string, date: string): 
     connections: quick ? 10 : 50,
     idleConnections: quick ? 200 : 10_000,
     workersConnections: quick ? 10 : 100,
-    copyToReadme: !quick && !outGiven && scenarios.length === SCENARIOS.length,
+    copyToReadme: !quick && !outGiven && DEFAULT_SCENARIOS.every((s) => scenarios.includes(s)),
     proxyCpus: pin ? '0' : undefined,
     loadCpus: pin ? '1' : undefined,
   };

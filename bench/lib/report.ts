@@ -176,6 +176,26 @@ export function markdown(r: Results): string {
     out.push(rows.length > 0 ? table(['file', 'task', 'ops/s', 'mean ns', 'margin'], rows) : 'No micro-benchmark files found in dist/bench/micro/.');
     out.push('');
   }
+  const so = r.scenarios.soak;
+  if (so !== undefined) {
+    out.push('## Soak (scenario "soak")');
+    out.push('');
+    const c = so.counts;
+    out.push(
+      `${int(so.durationS)} s of mixed traffic (GET 200/404/500, slow, 64 KiB POST) through both listeners, 2 workers, while: ${so.events.map((e) => `${e.atS} s ${esc(e.what)}`).join('; ')}.`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['sent', 'answered', '2xx', '4xx', '5xx', 'lost (no response)', 'reloads applied', 'RSS trend, 2nd half', 'verdict'],
+        [[int(c.sent), int(c.answered), int(c['2xx']), int(c['4xx']), int(c['5xx']), `${int(c.lost)}${c.lost > 0 ? ` (${esc(JSON.stringify(so.lostReasons))})` : ''}`, `${so.reloadsApplied} (${so.configsSeen.join(', ')})`, `${so.rssSlopeMbPerMin.toFixed(2)} MiB/min (limit ${so.rssGrowthLimitMbPerMin})`, so.verdict === 'pass' ? 'pass' : '**FAIL**']],
+      ),
+    );
+    const first = so.rssMb[0]?.[1];
+    const last = so.rssMb[so.rssMb.length - 1]?.[1];
+    if (first !== undefined && last !== undefined) out.push(`\nRSS: ${first} MiB at the start, ${last} MiB at the end (${so.rssMb.length} samples, one a second).`);
+    out.push('');
+  }
   const noiseText = noiseLine(r);
   if (noiseText !== null) {
     out.push(`Machine noise: ${noiseText}`);

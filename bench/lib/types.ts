@@ -207,6 +207,28 @@ export interface Machine {
   loadavgEnd?: readonly number[];
 }
 
+export interface SoakEvent {
+  readonly atS: number;
+  readonly what: string;
+}
+
+/** Scenario "soak": lost requests and the memory trend over a run with restarts, DNS changes, reloads. */
+export interface SoakSection {
+  readonly durationS: number;
+  readonly connectionsPerListener: number;
+  readonly counts: { sent: number; answered: number; '2xx': number; '3xx': number; '4xx': number; '5xx': number; lost: number };
+  readonly lostReasons: Record<string, number>;
+  readonly events: readonly SoakEvent[];
+  readonly reloadsApplied: number;
+  readonly configsSeen: readonly string[];
+  /** [seconds since start, RSS MiB] every second. */
+  readonly rssMb: readonly (readonly [number, number])[];
+  /** Least-squares slope of RSS over the second half of the run. */
+  readonly rssSlopeMbPerMin: number;
+  readonly rssGrowthLimitMbPerMin: number;
+  readonly verdict: 'pass' | 'FAIL';
+}
+
 export interface Results {
   readonly schema: 1;
   readonly date: string;
@@ -220,6 +242,7 @@ export interface Results {
     connections?: ConnectionsSection;
     workers?: WorkersSection;
     micro?: MicroSection;
+    soak?: SoakSection;
   };
   /** Failed requests over the whole run, by row id. */
   errors: { total: number; byRow: Record<string, number> };

@@ -14,7 +14,7 @@ const RUN = path.join(ROOT, 'dist/bench/run.js');
 
 const FRONT = [
   'nginx-h1-h1', 'haproxy-h1-h1', 'haproxy-h1-h2', 'nuncio-uws-h1-h1', 'nuncio-uws-h1-h2', 'nuncio-node-h1-h1',
-  'nuncio-node-h1-h2', 'fastify-h1-h1', 'http-proxy-3-h1-h1', 'nginx-h2-h1', 'haproxy-h2-h1', 'haproxy-h2-h2',
+  'nuncio-node-h1-h2', 'nuncio-bun-h1-h1', 'nuncio-bun-h1-h2', 'fastify-h1-h1', 'http-proxy-3-h1-h1', 'nginx-h2-h1', 'haproxy-h2-h1', 'haproxy-h2-h2',
   'nuncio-node-h2-h1', 'nuncio-node-h2-h2',
 ];
 const SEED = ['seed-service1', 'seed-service2'];
@@ -133,8 +133,17 @@ test('bench --quick writes every row of every scenario, with figures or a missin
       for (const t of row.tasks as Json[]) assert.ok(t.opsPerSec > 0, `${row.id} ${t.name}: ops/s`);
     }
 
+    // The soak: every request answered through restarts, DNS changes and two reloads.
+    const soak = res.scenarios.soak as Json;
+    assert.ok(soak.counts.sent > 0, 'soak: no traffic');
+    assert.equal(soak.counts.answered + soak.counts.lost, soak.counts.sent, 'soak: every request is answered or counted lost');
+    assert.equal(soak.counts.lost, 0, `soak lost requests: ${JSON.stringify(soak.lostReasons)}`);
+    assert.equal(soak.reloadsApplied, 2, 'soak: both reloads applied');
+    assert.ok(soak.events.length >= 6, 'soak: every disturbance happened');
+    assert.ok(soak.rssMb.length > 5, 'soak: RSS sampled');
+
     const md = fs.readFileSync(path.join(out, 'latest.md'), 'utf8');
-    for (const h of ['## Front proxy', '## Seed topology', '## Idle keep-alive connections', '## Workers', '## Micro-benchmarks']) assert.ok(md.includes(h), `latest.md: ${h}`);
+    for (const h of ['## Front proxy', '## Seed topology', '## Idle keep-alive connections', '## Workers', '## Micro-benchmarks', '## Soak']) assert.ok(md.includes(h), `latest.md: ${h}`);
     finite(res.errors.total, 'errors.total');
     if (res.errors.total > 0) assert.match(md, /REQUESTS FAILED/, 'a run with failed requests must say so');
     assert.ok(r.out.includes('## Front proxy'), 'the Markdown report is printed');
