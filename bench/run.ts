@@ -125,9 +125,17 @@ async function main(): Promise<number> {
 const START = '<!-- results:start (written by bench/run.ts) -->';
 const END = '<!-- results:end -->';
 
-/** A full run with the default output also refreshes the results section of bench/README.md. */
+/**
+ * A full run with the default output also refreshes the results sections of bench/README.md (the whole
+ * report) and of the top-level README.md (the front-proxy table and the summary lines), between markers.
+ */
 function copyIntoReadme(md: string, jsonName: string, log: (line: string) => void): void {
-  const file = path.join(ROOT, 'bench/README.md');
+  const body = md.replace(/^# /, '### ').replace(/\n## /g, '\n#### ');
+  replaceSection(path.join(ROOT, 'bench/README.md'), `From \`bench/results/${jsonName}\` (chart: \`bench/results/latest.svg\`).\n\n${body}`, log);
+  replaceSection(path.join(ROOT, 'README.md'), `From \`bench/results/${jsonName}\`; method and every scenario in [bench/README.md](bench/README.md), chart in \`bench/results/latest.svg\`.\n\n${body}`, log);
+}
+
+function replaceSection(file: string, content: string, log: (line: string) => void): void {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -137,14 +145,11 @@ function copyIntoReadme(md: string, jsonName: string, log: (line: string) => voi
   const a = text.indexOf(START);
   const b = text.indexOf(END);
   if (a < 0 || b < a) {
-    log(`bench/README.md has no ${START} ... ${END} section: not updated`);
+    log(`${path.relative(ROOT, file)} has no ${START} ... ${END} section: not updated`);
     return;
   }
-  // The report's title becomes a sub-heading inside the README.
-  const body = md.replace(/^# /, '### ').replace(/\n## /g, '\n#### ');
-  const section = `${START}\n\nFrom \`bench/results/${jsonName}\` (chart: \`bench/results/latest.svg\`).\n\n${body}\n\n${END}`;
-  fs.writeFileSync(file, text.slice(0, a) + section + text.slice(b + END.length));
-  log('bench/README.md: results section updated');
+  fs.writeFileSync(file, `${text.slice(0, a)}${START}\n\n${content}\n\n${END}${text.slice(b + END.length)}`);
+  log(`${path.relative(ROOT, file)}: results section updated`);
 }
 
 function optionsOf(p: Plan): Record<string, unknown> {
