@@ -18,6 +18,7 @@ import { SystemClock } from './runtime/clock.js';
 import { H1Pool } from './upstream/h1-pool.js';
 import { H2Pool } from './upstream/h2-pool.js';
 import { H2cPool } from './upstream/h2c-pool.js';
+import { FetchPool } from './upstream/fetch-pool.js';
 import type { UpstreamTlsOptions } from './upstream/connect.js';
 import { UwsListener } from './engines/uws.js';
 import { BunListener } from './engines/bun.js';
@@ -147,8 +148,9 @@ export class WorkerRuntime {
     // HTTP/2 clusters: our codec (h2c-pool, default: ~3x less CPU per request than node:http2 in
     // bench/h2-client-cpu.ts) or node:http2 (h2-pool) with NUNCIO_H2_CLIENT=node, for comparison.
     const H2 = process.env.NUNCIO_H2_CLIENT === 'node' ? H2Pool : H2cPool;
-    const factory = (cl: ClusterRuntime, host: Host): UpstreamPool =>
-      c.protocol === 'http2' ? new H2(cl, host, this.clock, this.timers, tlsOpts) : new H1Pool(cl, host, this.clock, this.timers, tlsOpts);
+    // NUNCIO_UPSTREAM_CLIENT=fetch: the runtime's fetch() for every cluster, to compare with on Bun.
+    const Pool = process.env.NUNCIO_UPSTREAM_CLIENT === 'fetch' ? FetchPool : c.protocol === 'http2' ? H2 : H1Pool;
+    const factory = (cl: ClusterRuntime, host: Host): UpstreamPool => new Pool(cl, host, this.clock, this.timers, tlsOpts);
     return new ClusterRuntime(c, block.row(this.worker), block, this.histWriters.get(key)!, this.hostStats, factory);
   }
 

@@ -5,7 +5,7 @@ import { hasCommand, runQuiet } from './spawn.js';
 import type { Machine } from './types.js';
 import { nginxVersion } from '../peers/nginx.js';
 import { haproxyVersion } from '../peers/haproxy.js';
-import { nuncioVersion } from '../peers/nuncio.js';
+import { bunVersion, nuncioVersion } from '../peers/nuncio.js';
 import { npmVersion } from '../peers/node-proxies.js';
 
 export function machine(): Machine {
@@ -31,6 +31,7 @@ export const NPM_TOOLS = ['uWebSockets.js', 'hdr-histogram-js', 'piscina', 'tiny
 export function versions(): Record<string, string> {
   const v: Record<string, string> = {
     node: process.versions.node,
+    bun: bunVersion() ?? 'missing',
     nuncio: nuncioVersion() ?? 'missing',
     nginx: nginxVersion() ?? 'missing',
     haproxy: haproxyVersion() ?? 'missing',

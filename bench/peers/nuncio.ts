@@ -1,7 +1,8 @@
 // nuncio under test: a generated bootstrap with one listener (codec HTTP1 = the uWebSockets.js
-// engine, AUTO/HTTP2 = the node engine) routing everything to one STATIC cluster (HTTP/1.1, or
-// HTTP/2 with `http2_protocol_options: {}`), everything else at Envoy's defaults. Readiness is the
-// admin `/ready`; per-worker counters come from the admin `/stats` in Envoy's formats.
+// engine, AUTO/HTTP2 = the node engine; on Bun every listener is Bun.serve) routing everything to one
+// STATIC cluster (HTTP/1.1, or HTTP/2 with `http2_protocol_options: {}`), everything else at Envoy's
+// defaults. Readiness is the admin `/ready`; per-worker counters come from the admin `/stats` in
+// Envoy's formats.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import { GiveUp, freePort, httpGet, until } from '../lib/net.js';
 import { runQuiet, startProc } from '../lib/spawn.js';
 import type { Peer, PeerStartOptions, RunningPeer } from './peer.js';
 import { checkPeer } from './nginx.js';
+import { findRuntime } from '../../workers/runtime/launch.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const NUNCIO_CLI = path.join(ROOT, 'dist/workers/cli.js');
@@ -66,10 +68,25 @@ admin:
 `;
 }
 
-export function nuncioPeer(codec: NuncioCodec): Peer {
+/** The Bun binary nuncio would run on (`nuncio --runtime bun`), or null. */
+export function bunBinary(): string | null {
+  return findRuntime('bun').path;
+}
+
+export function bunVersion(): string | null {
+  const b = bunBinary();
+  return b === null ? null : runQuiet(b, ['--version']).out.trim() || 'unknown';
+}
+
+/** nuncio with one listener of `codec`, on Node.js or (`runtime` bun) on Bun: `bun dist/workers/cli.js`. */
+export function nuncioPeer(codec: NuncioCodec, runtime: 'node' | 'bun' = 'node'): Peer {
   return {
     name: 'nuncio',
-    missing: () => (fs.existsSync(NUNCIO_CLI) ? null : `${NUNCIO_CLI} not built (run make build)`),
+    missing: () => {
+      if (!fs.existsSync(NUNCIO_CLI)) return `${NUNCIO_CLI} not built (run make build)`;
+      if (runtime === 'bun' && bunBinary() === null) return 'no bun binary (npm package bun, or bun on PATH)';
+      return null;
+    },
     // The uWebSockets.js engine (HTTP1) has no HTTP/2; AUTO and HTTP2 run on the node engine.
     supports: (d) => codec !== 'HTTP1' || d === 'h1',
     async start(o: PeerStartOptions): Promise<RunningPeer> {
@@ -77,7 +94,8 @@ export function nuncioPeer(codec: NuncioCodec): Peer {
       const adminPort = await freePort();
       const cfg = path.join(o.dir, 'nuncio.yaml');
       fs.writeFileSync(cfg, nuncioConfig(o, codec, adminPort));
-      const proc = startProc('nuncio', process.execPath, [NUNCIO_CLI, '-c', cfg, '--concurrency', String(o.workers), '-l', 'warning', '--drain-time-s', '2'], {
+      const cmd = runtime === 'bun' ? bunBinary()! : process.execPath;
+      const proc = startProc('nuncio', cmd, [NUNCIO_CLI, '-c', cfg, '--concurrency', String(o.workers), '-l', 'warning', '--drain-time-s', '2'], {
         cpus: o.cpus,
         logDir: o.dir,
       });

@@ -30,6 +30,7 @@ const NUNCIO_SETUP = '--concurrency 1; Envoy defaults';
 
 const uws = nuncioPeer('HTTP1');
 const node = nuncioPeer('AUTO');
+const bun = nuncioPeer('HTTP1', 'bun');
 
 export const FRONT_ROWS: readonly RowSpec[] = [
   { id: 'nginx-h1-h1', proxy: 'nginx', engine: 'nginx', downstream: 'h1', upstream: 'h1', setup: NGINX_SETUP, peer: nginxPeer },
@@ -39,6 +40,8 @@ export const FRONT_ROWS: readonly RowSpec[] = [
   { id: 'nuncio-uws-h1-h2', proxy: 'nuncio', engine: 'HTTP1 listener (uWebSockets.js)', downstream: 'h1', upstream: 'h2', setup: `codec_type HTTP1; http2_protocol_options {}; ${NUNCIO_SETUP}`, peer: uws },
   { id: 'nuncio-node-h1-h1', proxy: 'nuncio', engine: 'AUTO listener (node engine)', downstream: 'h1', upstream: 'h1', setup: `codec_type AUTO; ${NUNCIO_SETUP}`, peer: node },
   { id: 'nuncio-node-h1-h2', proxy: 'nuncio', engine: 'AUTO listener (node engine)', downstream: 'h1', upstream: 'h2', setup: `codec_type AUTO; http2_protocol_options {}; ${NUNCIO_SETUP}`, peer: node },
+  { id: 'nuncio-bun-h1-h1', proxy: 'nuncio', engine: 'on Bun: HTTP1 listener (Bun.serve)', downstream: 'h1', upstream: 'h1', setup: `bun dist/workers/cli.js; codec_type HTTP1; ${NUNCIO_SETUP}`, peer: bun },
+  { id: 'nuncio-bun-h1-h2', proxy: 'nuncio', engine: 'on Bun: HTTP1 listener (Bun.serve)', downstream: 'h1', upstream: 'h2', setup: `bun dist/workers/cli.js; codec_type HTTP1; http2_protocol_options {}; ${NUNCIO_SETUP}`, peer: bun },
   { id: 'fastify-h1-h1', proxy: '@fastify/http-proxy', engine: 'fastify + undici', downstream: 'h1', upstream: 'h1', setup: 'fastify defaults, undici Pool defaults', peer: fastifyPeer },
   { id: 'http-proxy-3-h1-h1', proxy: 'http-proxy-3', engine: 'node:http', downstream: 'h1', upstream: 'h1', setup: 'node:http server, http.Agent keepAlive maxSockets 256', peer: httpProxy3Peer },
   { id: 'nginx-h2-h1', proxy: 'nginx', engine: 'nginx', downstream: 'h2', upstream: 'h1', setup: `${NGINX_SETUP}; listen http2`, peer: nginxPeer },

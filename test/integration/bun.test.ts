@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { runNuncio, startNuncio, type Nuncio } from '../helpers/nuncio.js';
-import { freePort, get, h2get, until } from '../helpers/net.js';
+import { freePort, get, h2get, raw, until } from '../helpers/net.js';
 import { stat, statsMap } from '../helpers/admin.js';
 import { hcmListener } from '../helpers/config.js';
 import { CertFactory, type Pair } from '../helpers/certs.js';
@@ -75,6 +75,13 @@ before(async () => {
   server = certs.issue('bun.test', { sans: ['bun.test', '127.0.0.1'] });
   client = certs.issue('client', { client: true });
   upstream = http.createServer((req, res) => {
+    if (req.url === '/cut') {
+      // The response starts, then the upstream connection dies.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+      setTimeout(() => res.socket?.destroy(), 50);
+      return;
+    }
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
     req.on('end', () => {
@@ -180,6 +187,22 @@ function httpsGet(port: number, opts: https.RequestOptions = {}): Promise<{ stat
   });
 }
 
+test("bad heads: Bun's parser answers most itself; what it passes, nuncio refuses as Envoy's codec would", async () => {
+  const before = await stat(ports.admin, 'http.h1.downstream_cx_protocol_error');
+  // Bun's own answer, before nuncio sees anything (not counted).
+  assert.match(await raw(ports.h1, 'GET /x HTTP/1.2\r\nhost: a\r\n\r\n'), /^HTTP\/1\.1 505 /);
+  assert.match(await raw(ports.h1, 'POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nab'), /^HTTP\/1\.1 400 /);
+  // A second Host (Bun joins them) and more fields than max_headers_count (100): nuncio's codec replies.
+  const hosts = await raw(ports.h1, 'GET /direct HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n');
+  assert.match(hosts, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*\r\n\r\nBad Request$/);
+  assert.match(hosts, /\r\nconnection: close\r\n/i);
+  const many = await raw(ports.h1, `GET /direct HTTP/1.1\r\nhost: a\r\n${Array.from({ length: 101 }, (_, i) => `x-${i}: v\r\n`).join('')}\r\n`);
+  assert.match(many, /^HTTP\/1\.1 431 /);
+  assert.equal(await stat(ports.admin, 'http.h1.downstream_cx_protocol_error'), before + 2);
+  // Upgrades are not proxied (no upgrade_configs): 403, as Envoy.
+  assert.match(await raw(ports.h1, 'GET /x HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n'), /^HTTP\/1\.1 403 /);
+});
+
 test('TLS from inline PEM: HTTP/1.1, and HTTP/2 by ALPN where the chain offers h2', async () => {
   const r = await httpsGet(ports.tls);
   assert.equal(r.status, 200);
@@ -215,6 +238,16 @@ test('a client that leaves while its request waits for the upstream: counted, an
   await until(async () => hung[0].closed, 5000);
   assert.equal(await stat(ports.admin, 'http.h1.downstream_rq_active'), 0);
   assert.equal(await stat(ports.admin, 'cluster.hang.upstream_rq_active'), 0);
+});
+
+test("an upstream that dies after the response started: the client's response is cut short, counted", async () => {
+  const before = await stat(ports.admin, 'http.h1.downstream_rq_tx_reset');
+  const out = await raw(ports.h1, 'GET /cut HTTP/1.1\r\nhost: a\r\n\r\n', 3000);
+  assert.match(out, /^HTTP\/1\.1 200 /);
+  assert.match(out, /partial/);
+  // Chunked framing never completed: the client can tell the response broke off.
+  assert.doesNotMatch(out, /\r\n0\r\n\r\n$/);
+  assert.equal(await stat(ports.admin, 'http.h1.downstream_rq_tx_reset'), before + 1);
 });
 
 test('what Bun.serve cannot do is refused at start-up, naming each listener', async () => {

@@ -8,6 +8,7 @@ import type { ReadableStreamReadResult, UnderlyingSource } from 'node:stream/web
 import { TimedExchange } from '../../core/http/timed-exchange.js';
 import { applyUnderscorePolicy, UNDERSCORE_REJECT } from '../../core/http/request-checks.js';
 import { CODEC, HCM } from '../../core/stats/defs.js';
+import { statusText } from '../../core/http/h1/status-text.js';
 import type { DownstreamStream, FlatHeaders } from '../../core/http/contracts.js';
 import type { HcmRuntime } from '../../core/http/hcm.js';
 import { bunApi, type BunServer, type BunTlsOptions } from '../runtime/bun.js';
@@ -38,6 +39,24 @@ function flushHeads(): void {
   for (let i = 0; i < list.length; i++) list[i].openStream();
 }
 
+// Resets error their response stream a microtask later: erroring a stream in the turn it was handed to
+// Bun aborts the response too, but Bun also prints the error as unhandled.
+let resets: BunExchange[] = [];
+let resetQueued = false;
+function flushResets(): void {
+  const list = resets;
+  resets = [];
+  resetQueued = false;
+  for (let i = 0; i < list.length; i++) list[i].errorStream();
+}
+function resetSoon(ex: BunExchange): void {
+  resets.push(ex);
+  if (!resetQueued) {
+    resetQueued = true;
+    queueMicrotask(flushResets);
+  }
+}
+
 /** The ReadableStream source of one streamed response (the Exchange's own start() is taken). */
 class BodySource implements UnderlyingSource<Uint8Array> {
   constructor(private readonly ex: BunExchange) {}
@@ -63,7 +82,6 @@ class BunExchange extends TimedExchange implements DownstreamStream {
   private handled = false;
   private aborted = false;
   private ended = false;
-  private resetPending = false;
   private wantWritable = false;
   private closeConn = false;
   private headStatus = 0;
@@ -200,10 +218,17 @@ class BunExchange extends TimedExchange implements DownstreamStream {
     if (this.aborted || this.ended) return;
     this.markEnded();
     this.aborted = true;
-    this.resetPending = true;
-    if (this.ctl !== null) this.ctl.error(RESET);
-    // Not answered yet: a stream that errors when Bun first reads it aborts the response.
-    else if (!this.handled) this.openStream();
+    // Not answered yet: answer with a stream (openStream aborts it); else abort the stream given.
+    if (this.ctl === null && !this.handled) this.openStream();
+    else if (this.ctl !== null) resetSoon(this);
+  }
+
+  errorStream(): void {
+    try {
+      this.ctl!.error(RESET);
+    } catch {
+      // already closed or errored
+    }
   }
 
   pauseRequest(): void {
@@ -225,11 +250,11 @@ class BunExchange extends TimedExchange implements DownstreamStream {
     try {
       r = new Response(body, { status: this.headStatus, headers: this.headHeaders! });
     } catch {
-      // A status Bun cannot send (outside 200-599) or a header value it refuses.
-      r = Response.error();
+      r = this.unsendable();
     }
     this.headHeaders = null;
     this.hand(r);
+    if (this.aborted) resetSoon(this);
   }
 
   /** Answers with a streamed body (end of the turn of respondHead, or first data that is not the whole body). */
@@ -239,19 +264,25 @@ class BunExchange extends TimedExchange implements DownstreamStream {
     try {
       r = new Response(new ReadableStream<Uint8Array>(new BodySource(this), STRATEGY), { status: this.headStatus, headers: this.headHeaders });
     } catch {
-      r = Response.error();
+      r = this.unsendable();
     }
     this.headHeaders = null;
     this.hand(r);
+    if (this.aborted) resetSoon(this);
+  }
+
+  /**
+   * A head Bun refuses (a status outside 200-599, a header value it rejects): the stream is reset, as a
+   * codec that cannot encode a response would. Bun sends a bare 502 head and then closes.
+   */
+  private unsendable(): Response {
+    this.aborted = true;
+    this.markEnded();
+    return new Response(new ReadableStream<Uint8Array>(new BodySource(this), STRATEGY), { status: 502 });
   }
 
   /** Bun wants more of the body (queue under the high-water mark). */
   onPull(): void {
-    if (this.resetPending) {
-      this.resetPending = false;
-      this.ctl!.error(RESET);
-      return;
-    }
     if (this.wantWritable && !this.ended) {
       this.wantWritable = false;
       this.onDownstreamWritable();
@@ -379,16 +410,18 @@ export class BunListener {
     ex.method = method;
     // Bun hands over the URL after WHATWG parsing (dot segments resolved, some characters escaped).
     const url = req.url;
-    const slash = url.indexOf('/', url.indexOf('//') + 2);
+    const slash = url.charCodeAt(0) === 47 /* / */ ? 0 : url.indexOf('/', url.indexOf('//') + 2);
     ex.path = slash < 0 ? '/' : url.slice(slash);
     const h: string[] = [];
     req.headers.forEach(pushHeader, h);
     // Host leaves the header list (it is the authority).
     let cl = -1;
     let upgrade = false;
+    let bytes = method.length + ex.path.length;
     let w = 0;
     for (let r = 0; r < h.length; r += 2) {
       const name = h[r];
+      bytes += name.length + h[r + 1].length;
       if (name === 'host') {
         ex.authority = h[r + 1];
         continue;
@@ -411,14 +444,17 @@ export class BunListener {
       if (a !== null) ex.remoteAddress = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
     }
     const cfg = hcm.cfg;
+    // Bun's parser refuses most malformed heads itself (400/505/431, uncounted). What it lets through and
+    // Envoy's codec would not: a second Host (Bun joins repeated fields with ", "), and the configured
+    // size and count limits (Bun's own size limit is 16 KiB).
+    if (ex.authority.indexOf(',') >= 0) return rejectHead(ex, 400, 'http1.codec_error');
+    if (bytes > cfg.maxRequestHeadersKb * 1024) return rejectHead(ex, 431, 'http1.headers_too_large');
+    if (w / 2 + 1 > cfg.maxHeadersCount) return rejectHead(ex, 431, 'http1.too_many_headers');
     const underscores = applyUnderscorePolicy(h, cfg.headersWithUnderscoresAction);
     if (underscores !== 0) {
       if (underscores === UNDERSCORE_REJECT) {
         hcm.services.codecStats[CODEC['http1.requests_rejected_with_underscores_in_headers']]++;
-        hcm.stats[HCM.downstream_cx_protocol_error]++;
-        ex.closeAfterResponse();
-        replyUnstarted(ex, 400, 'Bad Request', 'http1.unexpected_underscore');
-        return ex.response();
+        return rejectHead(ex, 400, 'http1.unexpected_underscore');
       }
       hcm.services.codecStats[CODEC['http1.dropped_headers_with_underscores']] += underscores;
     }
@@ -449,6 +485,14 @@ export class BunListener {
     }
     return ex.response();
   }
+}
+
+/** Envoy's codec reply to a head it would not have parsed: a protocol error, connection closed. */
+function rejectHead(ex: BunExchange, status: number, details: string): Response | Promise<Response> {
+  ex.hcm.stats[HCM.downstream_cx_protocol_error]++;
+  ex.closeAfterResponse();
+  replyUnstarted(ex, status, statusText(status), details);
+  return ex.response();
 }
 
 /** A local reply to a request the connection manager never started: counted as Envoy's stream would be. */
