@@ -135,7 +135,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
       return;
     }
     if (this.authority === '') {
-      this.localReply(400, 'missing host header', 0, 'missing_host_header');
+      this.localReply(400, '', 0, 'missing_host_header'); // Envoy: empty body, details missing_host_header
       return;
     }
     if (this.path === '' || (this.path.charCodeAt(0) !== 47 /* / */ && this.path !== '*')) {
