@@ -1,8 +1,7 @@
-// HTTP/1.1 server connections on node sockets (the HTTP/2-capable engine's HTTP/1.1 side), with our own
+// HTTP/1.1 server connections on byte transports (raw TCP handles, or sockets for TLS) (the HTTP/2-capable engine's HTTP/1.1 side), with our own
 // strict parser: requests are handled one at a time in order (pipelined ones wait), responses are
 // framed here (content-length, chunked, or close-delimited for HTTP/1.0), and codec errors get the
 // local reply Envoy's HTTP/1 codec gives before the connection closes.
-import type net from 'node:net';
 import type { Protocol } from '../../core/http/exchange.js';
 import { TimedExchange } from '../../core/http/timed-exchange.js';
 import { UNDERSCORE_REJECT, applyUnderscorePolicy } from '../../core/http/request-checks.js';
@@ -12,6 +11,7 @@ import { H1Parser, H1_CHUNKED, H1_EXPECT_CONTINUE, H1_KEEP_ALIVE, H1_UPGRADE, ty
 import type { H1ErrorCode } from '../../core/http/h1/errors.js';
 import { statusLine, statusText } from '../../core/http/h1/status-text.js';
 import { CODEC, HCM } from '../../core/stats/defs.js';
+import type { ServerTransport, TransportHandler } from '../upstream/transport.js';
 
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
@@ -84,7 +84,7 @@ class H1ServerExchange extends TimedExchange implements DownstreamStream {
     head += '\r\n';
     conn.hcm.stats[HCM.downstream_cx_tx_bytes_total] += head.length;
     if (endStream || this.noBody) {
-      conn.socket.write(head, 'latin1');
+      conn.socket.write(head);
       this.complete();
       return;
     }
@@ -94,31 +94,28 @@ class H1ServerExchange extends TimedExchange implements DownstreamStream {
   respondData(chunk: Uint8Array, endStream: boolean): boolean {
     const conn = this.conn;
     if (conn.closed || this.finished) return true;
-    const s = conn.socket;
+    const parts = conn.parts;
+    parts.length = 0;
     let ok = true;
     this.touchStream();
-    const corked = this.headText !== null || this.chunked;
-    if (corked) s.cork();
     if (this.headText !== null) {
-      s.write(this.headText, 'latin1');
+      parts.push(this.headText);
       this.headText = null;
     }
     if (chunk.length > 0) {
       conn.hcm.stats[HCM.downstream_cx_tx_bytes_total] += chunk.length;
-      if (this.chunked) {
-        s.write(chunk.length.toString(16) + '\r\n', 'latin1');
-        s.write(chunk);
-        ok = s.write('\r\n', 'latin1');
-      } else {
-        ok = s.write(chunk);
+      if (this.chunked) parts.push(chunk.length.toString(16) + '\r\n', chunk, '\r\n');
+      else {
+        parts.push(chunk);
         if (this.remaining >= 0) this.remaining -= chunk.length;
       }
     }
     if (endStream) {
-      if (this.chunked) s.write('0\r\n\r\n', 'latin1');
+      if (this.chunked) parts.push('0\r\n\r\n');
       else if (this.remaining > 0) conn.keepAlive = false; // upstream ended short: close to mark it
     }
-    if (corked) s.uncork();
+    if (parts.length > 0) ok = conn.socket.writev(parts);
+    parts.length = 0;
     if (endStream) this.complete();
     else if (!ok) conn.waitDrain(this);
     return ok;
@@ -156,7 +153,9 @@ class H1ServerExchange extends TimedExchange implements DownstreamStream {
   }
 }
 
-export class H1ServerConn implements H1Handler, TimerTarget {
+export class H1ServerConn implements H1Handler, TimerTarget, TransportHandler {
+  /** Scratch list of the pieces of one write (the transport copies it). */
+  readonly parts: (string | Uint8Array)[] = [];
   readonly parser: H1Parser;
   keepAlive = true;
   closed = false;
@@ -176,7 +175,7 @@ export class H1ServerConn implements H1Handler, TimerTarget {
 
   constructor(
     public hcm: HcmRuntime,
-    readonly socket: net.Socket,
+    readonly socket: ServerTransport,
     private readonly remoteAddress: string,
     private readonly localAddress: string,
     private readonly connectionId: number,
@@ -184,17 +183,14 @@ export class H1ServerConn implements H1Handler, TimerTarget {
   ) {
     const cfg = hcm.cfg;
     this.parser = new H1Parser('request', this, { maxHeaderBytes: cfg.maxRequestHeadersKb * 1024, maxHeaders: cfg.maxHeadersCount });
-    socket.setNoDelay(true);
-    socket.on('data', (d: Buffer) => this.onData(d));
-    socket.on('drain', () => this.onDrain());
-    socket.on('close', () => this.onClose());
-    socket.on('error', () => {});
-    socket.on('end', () => this.onEnd());
+    socket.setHandler(this);
     this.armIdle();
   }
 
-  // ---------------------------------------------------------------- socket side
-  private onData(d: Buffer): void {
+  // ---------------------------------------------------------------- transport side
+  onConnect(): void {}
+
+  onData(d: Buffer): void {
     this.hcm.stats[HCM.downstream_cx_rx_bytes_total] += d.length;
     if (this.ending) return;
     if (this.pipelinePaused) {
@@ -219,14 +215,14 @@ export class H1ServerConn implements H1Handler, TimerTarget {
     }
   }
 
-  private onEnd(): void {
+  onEnd(): void {
     // Client half-closed: finish what is in flight, then close.
     this.keepAlive = false;
     if (this.current === null && this.parsing === null) this.destroy();
     else this.parser.finish();
   }
 
-  private onDrain(): void {
+  onDrain(): void {
     const w = this.drainWaiter;
     if (w !== null) {
       this.drainWaiter = null;
@@ -238,7 +234,7 @@ export class H1ServerConn implements H1Handler, TimerTarget {
     this.drainWaiter = ex;
   }
 
-  private onClose(): void {
+  onClose(): void {
     if (this.closed) return;
     this.closed = true;
     this.cancelIdle();
@@ -436,7 +432,7 @@ export class H1ServerConn implements H1Handler, TimerTarget {
       this.replyUnstarted(ex, 403, '', 'upgrade_failed');
       return;
     }
-    if (flags & H1_EXPECT_CONTINUE && ex.protocol === 'HTTP/1.1') this.socket.write(CONTINUE, 'latin1');
+    if (flags & H1_EXPECT_CONTINUE && ex.protocol === 'HTTP/1.1') this.socket.write(CONTINUE);
     ex.started = true;
     ex.armStreamTimers(elapsed);
     ex.start();

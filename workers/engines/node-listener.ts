@@ -10,6 +10,7 @@ import { HCM, HCM_H, LISTENER, LISTENER_TLS_BASE, LISTENER_TLS_LIST } from '../.
 import { H1ServerConn } from './h1-server.js';
 import { h2ServerOptions, handleH2Stream } from './h2-server.js';
 import { H2SessionGuard } from './h2-session.js';
+import { acceptRaw, adoptSocket, rawAvailable, type RawAcceptor, type ServerTransport, type TransportHandler } from '../upstream/transport.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -36,6 +37,14 @@ export interface ConnectionGate {
 
 let nextConnectionId = 1;
 
+const NO_HANDLER: TransportHandler = {
+  onConnect() {},
+  onData() {},
+  onEnd() {},
+  onClose() {},
+  onDrain() {},
+};
+
 function tlsStat(name: string): number {
   return LISTENER_TLS_BASE + LISTENER_TLS_LIST.findIndex(([n]) => n === name);
 }
@@ -45,8 +54,40 @@ interface ChainState {
   sessions: Set<http2.ServerHttp2Session>;
 }
 
+/** AUTO without ALPN: holds the first bytes until the HTTP/2 preface is in or ruled out. */
+class Sniffer implements TransportHandler {
+  private buf: Buffer | null = null;
+
+  constructor(
+    private readonly t: ServerTransport,
+    private readonly decide: (isH2: boolean, pending: Buffer) => void,
+  ) {
+    t.setHandler(this);
+  }
+
+  onConnect(): void {}
+  onDrain(): void {}
+  onClose(): void {}
+  onEnd(): void {
+    this.t.destroy();
+  }
+
+  onData(d: Buffer): void {
+    const buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
+    this.buf = buf;
+    const n = Math.min(buf.length, PREFACE.length);
+    const isH2 = buf.subarray(0, n).equals(PREFACE.subarray(0, n));
+    if (isH2 && buf.length < PREFACE.length) return; // wait for the whole preface
+    this.buf = null;
+    this.decide(isH2, buf);
+  }
+}
+
 export class NodeListener {
-  private server: net.Server;
+  /** TLS listeners, and cleartext ones where raw handles are unavailable. */
+  private server: net.Server | null = null;
+  /** Cleartext listeners on Node: connections accepted as raw TCP handles. */
+  private acceptor: RawAcceptor | null = null;
   private readonly h1 = new Set<H1ServerConn>();
   private readonly state = new Map<ChainRuntime, ChainState>();
   private closed = false;
@@ -80,27 +121,44 @@ export class NodeListener {
         // The default context (clients that send no SNI) is that of the chain without server_names, else the first.
         ...((chains.find((c) => c.serverNames.length === 0 && c.tlsOptions) ?? chains.find((c) => c.tlsOptions))?.tlsOptions ?? {}),
       });
-      s.on('connection', (sock: net.Socket) => this.onTcp(sock));
+      s.on('connection', (sock: net.Socket) => {
+        sock.on('error', () => {});
+        this.onTcp(null, sock);
+      });
       s.on('secureConnection', (sock: tls.TLSSocket) => this.onSecure(sock));
       s.on('tlsClientError', (_e: Error, sock: tls.TLSSocket) => {
         this.stats[tlsStat('ssl.connection_error')]++;
         sock.destroy();
       });
       this.server = s;
-    } else {
+    } else if (!rawAvailable()) {
       this.server = net.createServer((sock) => {
-        if (this.onTcp(sock)) this.onPlain(sock);
+        const t = adoptSocket(NO_HANDLER, sock);
+        if (this.onTcp(t, sock)) this.onPlain(t);
       });
     }
-    this.server.on('error', () => {});
+    this.server?.on('error', () => {});
   }
 
   /** Starts accepting on a socket bound by the admin thread (shared by every worker). */
   listenFd(fd: number): Promise<void> {
+    const server = this.server;
+    if (server === null) {
+      this.acceptor = acceptRaw(
+        fd,
+        (t) => {
+          if (this.onTcp(t)) this.onPlain(t);
+        },
+        () => {
+          // A failed accept (EMFILE and the like): the connection never existed for us.
+        },
+      );
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ fd }, () => {
-        this.server.off('error', reject);
+      server.once('error', reject);
+      server.listen({ fd }, () => {
+        server.off('error', reject);
         resolve();
       });
     });
@@ -115,7 +173,8 @@ export class NodeListener {
   close(drain: boolean): void {
     if (!this.closed) {
       this.closed = true;
-      this.server.close();
+      this.server?.close();
+      this.acceptor?.close();
     }
     if (drain) {
       // In-flight HTTP/1.1 requests finish with `connection: close`; idle connections close now.
@@ -159,36 +218,38 @@ export class NodeListener {
   }
 
   /** Accounting and limits at accept time; false if the connection was refused. */
-  private onTcp(sock: net.Socket): boolean {
+  private onTcp(t: ServerTransport | null, sock?: net.Socket): boolean {
     const st = this.stats;
     st[LISTENER.downstream_cx_total]++;
     const verdict = this.closed ? OVER_LISTENER_LIMIT : this.gate.admit();
     if (verdict !== ADMIT) {
       st[verdict === OVER_GLOBAL_LIMIT ? LISTENER.downstream_global_cx_overflow : LISTENER.downstream_cx_overflow]++;
-      sock.destroy();
+      if (sock) sock.destroy();
+      else t!.destroy();
       return false;
     }
     st[LISTENER.downstream_cx_active]++;
-    sock.once('close', () => {
+    const done = (): void => {
       st[LISTENER.downstream_cx_active]--;
       st[LISTENER.downstream_cx_destroy]++;
       this.gate.release();
-    });
-    sock.on('error', () => {});
+    };
+    if (sock) sock.once('close', done);
+    else t!.onceClosed(done);
     return true;
   }
 
-  private onPlain(sock: net.Socket): void {
+  private onPlain(t: ServerTransport): void {
     const chain = this.pickChain(undefined);
     if (chain === null) {
       this.stats[LISTENER.no_filter_chain_match]++;
-      sock.destroy();
+      t.destroy();
       return;
     }
     const codec = chain.hcm.cfg.codec;
-    if (codec === 'HTTP1') this.startH1(chain, sock);
-    else if (codec === 'HTTP2') this.startH2(chain, sock);
-    else this.sniff(chain, sock);
+    if (codec === 'HTTP1') this.startH1(chain, t);
+    else if (codec === 'HTTP2') this.startH2(chain, t.toSocket(null));
+    else this.sniff(chain, t);
   }
 
   private onSecure(sock: tls.TLSSocket): void {
@@ -218,33 +279,20 @@ export class NodeListener {
     }
     const codec = chain.hcm.cfg.codec;
     const alpn = sock.alpnProtocol;
-    if (codec === 'HTTP1') this.startH1(chain, sock);
+    if (codec === 'HTTP1' || (codec !== 'HTTP2' && alpn === 'http/1.1')) this.startH1(chain, adoptSocket(NO_HANDLER, sock));
     else if (codec === 'HTTP2' || alpn === 'h2') this.startH2(chain, sock);
-    else if (alpn === 'http/1.1') this.startH1(chain, sock);
-    else this.sniff(chain, sock);
+    else this.sniff(chain, adoptSocket(NO_HANDLER, sock));
   }
 
   /** AUTO without ALPN: the HTTP/2 preface decides. */
-  private sniff(chain: ChainRuntime, sock: net.Socket): void {
-    let buf: Buffer | null = null;
-    const onData = (d: Buffer): void => {
-      buf = buf === null ? d : Buffer.concat([buf, d]);
-      const n = Math.min(buf.length, PREFACE.length);
-      const isH2 = buf.subarray(0, n).equals(PREFACE.subarray(0, n));
-      if (isH2 && buf.length < PREFACE.length) return; // wait for the whole preface
-      sock.off('data', onData);
-      sock.pause();
-      sock.unshift(buf);
-      if (isH2) this.startH2(chain, sock);
-      else {
-        this.startH1(chain, sock);
-        sock.resume();
-      }
-    };
-    sock.on('data', onData);
+  private sniff(chain: ChainRuntime, t: ServerTransport): void {
+    new Sniffer(t, (isH2, pending) => {
+      if (isH2) this.startH2(chain, t.toSocket(pending));
+      else this.startH1(chain, t).onData(pending);
+    });
   }
 
-  private countCx(hcm: HcmRuntime, sock: net.Socket, h2: boolean): void {
+  private countCx(hcm: HcmRuntime, onClose: (fn: () => void) => void, h2: boolean): void {
     const s = hcm.stats;
     s[HCM.downstream_cx_total]++;
     s[HCM.downstream_cx_active]++;
@@ -255,7 +303,7 @@ export class NodeListener {
       s[HCM.downstream_cx_ssl_active]++;
     }
     const start = hcm.services.clock.now();
-    sock.once('close', () => {
+    onClose(() => {
       s[HCM.downstream_cx_active]--;
       s[h2 ? HCM.downstream_cx_http2_active : HCM.downstream_cx_http1_active]--;
       if (this.isTls) s[HCM.downstream_cx_ssl_active]--;
@@ -264,12 +312,12 @@ export class NodeListener {
     });
   }
 
-  private startH1(chain: ChainRuntime, sock: net.Socket): void {
+  private startH1(chain: ChainRuntime, t: ServerTransport): H1ServerConn {
     const hcm = chain.hcm;
-    this.countCx(hcm, sock, false);
-    const remote = `${sock.remoteAddress}:${sock.remotePort}`;
-    const conn = new H1ServerConn(hcm, sock, remote, this.localAddress, nextConnectionId++, (c) => this.h1.delete(c));
+    this.countCx(hcm, (fn) => t.onceClosed(fn), false);
+    const conn = new H1ServerConn(hcm, t, t.remoteAddress, this.localAddress, nextConnectionId++, (c) => this.h1.delete(c));
     this.h1.add(conn);
+    return conn;
   }
 
   private startH2(chain: ChainRuntime, sock: net.Socket): void {
@@ -293,7 +341,7 @@ export class NodeListener {
       });
       st.h2 = srv;
     }
-    this.countCx(chain.hcm, sock, true);
+    this.countCx(chain.hcm, (fn) => sock.once('close', fn), true);
     st.h2.emit('connection', sock);
   }
 }

@@ -29,6 +29,20 @@ export interface Transport {
   readonly destroyed: boolean;
 }
 
+/** An accepted (downstream) connection. */
+export interface ServerTransport extends Transport {
+  /** Flushes what is queued, sends FIN, then closes. */
+  end(): void;
+  /** Peer address as `ip:port`. */
+  readonly remoteAddress: string;
+  /** Replaces the event handler (the listener sniffs first, then a codec takes over). */
+  setHandler(h: TransportHandler): void;
+  /** Runs once when the connection is gone, whoever handles it (listener accounting). */
+  onceClosed(fn: () => void): void;
+  /** Hands the connection over to node:net (for node:http2), with bytes already read put back. */
+  toSocket(pending: Buffer | null): net.Socket;
+}
+
 export interface ConnectOptions {
   host: string;
   port: number;
@@ -39,6 +53,7 @@ export interface ConnectOptions {
 
 interface StreamBinding {
   WriteWrap: new () => { handle: unknown; oncomplete: (status: number) => void; async: boolean };
+  ShutdownWrap: new () => { handle: unknown; oncomplete: (status: number) => void; callback?: () => void };
   kReadBytesOrError: number;
   kArrayBufferOffset: number;
   kLastWriteWasAsync: number;
@@ -55,13 +70,20 @@ interface TcpHandleRaw {
   writeBuffer(req: unknown, b: Uint8Array): number;
   writev(req: unknown, chunks: unknown[], allBuffers: boolean): number;
   close(cb?: () => void): void;
+  shutdown(req: unknown): number;
+  getpeername(out: { address?: string; port?: number }): number;
   readonly writeQueueSize: number;
   [k: symbol]: unknown;
 }
 interface TcpBinding {
-  TCP: new (type: number) => TcpHandleRaw;
+  TCP: new (type: number) => TcpHandleRaw & TcpServerRaw;
   TCPConnectWrap: new () => { oncomplete: (status: number) => void; address: string; port: number };
-  constants: { SOCKET: number };
+  constants: { SOCKET: number; SERVER: number };
+}
+interface TcpServerRaw {
+  open(fd: number): number;
+  listen(backlog: number): number;
+  onconnection: ((err: number, client: TcpHandleRaw | undefined) => void) | null;
 }
 
 let raw: { tcp: TcpBinding; stream: StreamBinding; eof: number; errname: (n: number) => string } | null | undefined;
@@ -88,6 +110,13 @@ function onRead(this: TcpHandleRaw, ab: ArrayBuffer): void {
   if (n > 0) {
     t.handler.onData(Buffer.from(ab, st.streamBaseState[st.kArrayBufferOffset], n));
   } else if (n === raw!.eof) {
+    if (t.halfOpen) {
+      // An accepted connection stays writable after the client's FIN: the handler closes it.
+      t.handle.readStop();
+      t.connected = false;
+      t.handler.onEnd();
+      return;
+    }
     t.handler.onEnd();
     t.fail(null);
   } else if (n < 0) {
@@ -107,18 +136,34 @@ function onWritten(this: { t: RawTcp }, status: number): void {
   }
 }
 
-class RawTcp implements Transport {
+class RawTcp implements ServerTransport {
   readonly handle: TcpHandleRaw;
   destroyed = false;
   waitingDrain = false;
-  private connected = false;
+  /** Reading is possible (connected, and the peer has not sent FIN). */
+  connected = false;
+  /** Accepted connections: the peer's FIN does not close the connection. */
+  readonly halfOpen: boolean;
+  private closeHooks: (() => void)[] | null = null;
 
+  /** Connects to host:port, or adopts an accepted handle (then host is null). */
   constructor(
-    readonly handler: TransportHandler,
-    host: string,
+    public handler: TransportHandler,
+    host: string | null,
     port: number,
+    accepted?: TcpHandleRaw,
   ) {
     const r = raw!;
+    this.halfOpen = accepted !== undefined;
+    if (accepted) {
+      this.handle = accepted;
+      this.handle[kOwner] = this;
+      this.handle.onread = onRead;
+      this.connected = true;
+      this.handle.setNoDelay(true);
+      this.handle.readStart();
+      return;
+    }
     this.handle = new r.tcp.TCP(r.tcp.constants.SOCKET);
     this.handle[kOwner] = this;
     this.handle.onread = onRead;
@@ -134,10 +179,50 @@ class RawTcp implements Transport {
       this.handle.readStart();
       this.handler.onConnect();
     };
-    req.address = host;
+    req.address = host!;
     req.port = port;
-    const err = net.isIPv6(host) ? this.handle.connect6(req, host, port) : this.handle.connect(req, host, port);
+    const err = net.isIPv6(host!) ? this.handle.connect6(req, host!, port) : this.handle.connect(req, host!, port);
     if (err !== 0) queueMicrotask(() => this.fail(err));
+  }
+
+  get remoteAddress(): string {
+    const out: { address?: string; port?: number } = {};
+    this.handle.getpeername(out);
+    return out.address?.includes(':') ? `[${out.address}]:${out.port}` : `${out.address}:${out.port}`;
+  }
+
+  setHandler(h: TransportHandler): void {
+    this.handler = h;
+  }
+
+  onceClosed(fn: () => void): void {
+    (this.closeHooks ??= []).push(fn);
+  }
+
+  private closed(err: { code: string; errno: number } | null): void {
+    this.handler.onClose(err);
+    const hooks = this.closeHooks;
+    this.closeHooks = null;
+    if (hooks) for (const f of hooks) f();
+  }
+
+  end(): void {
+    if (this.destroyed) return;
+    const req = new raw!.stream.ShutdownWrap();
+    req.handle = this.handle;
+    req.oncomplete = () => this.destroy();
+    if (this.handle.shutdown(req) !== 0) this.destroy();
+  }
+
+  toSocket(pending: Buffer | null): net.Socket {
+    this.handle.readStop();
+    this.destroyed = true; // from here on node:net owns the handle
+    const sock = new net.Socket({ handle: this.handle, readable: true, writable: true } as net.SocketConstructorOpts);
+    const hooks = this.closeHooks;
+    this.closeHooks = null;
+    if (hooks) sock.once('close', () => hooks.forEach((f) => f()));
+    if (pending !== null && pending.length > 0) sock.unshift(pending);
+    return sock;
   }
 
   /**
@@ -193,7 +278,7 @@ class RawTcp implements Transport {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.handle.close(() => this.handler.onClose(null));
+    this.handle.close(() => this.closed(null));
   }
 
   /** Ends the transport with an error (negative libuv code) or cleanly (null). */
@@ -201,31 +286,58 @@ class RawTcp implements Transport {
     if (this.destroyed) return;
     this.destroyed = true;
     const err = code === null ? null : { code: raw!.errname(code), errno: -code };
-    this.handle.close(() => this.handler.onClose(err));
+    this.handle.close(() => this.closed(err));
   }
 }
 
 // ------------------------------------------------------------------------------------ net.Socket
 
-class SocketTransport implements Transport {
+class SocketTransport implements ServerTransport {
   private readonly s: net.Socket;
   private closedErr: { code: string; errno: number } | null = null;
 
+  /** Connects (options), or adopts a connected socket (an accepted or TLS-terminated one). */
   constructor(
-    readonly handler: TransportHandler,
-    o: ConnectOptions,
+    public handler: TransportHandler,
+    o: ConnectOptions | net.Socket,
   ) {
-    const s = o.tls ? tls.connect({ host: o.host, port: o.port, ...o.tls }) : net.connect({ host: o.host, port: o.port, noDelay: true });
+    const adopted = o instanceof net.Socket;
+    const s = adopted ? o : o.tls ? tls.connect({ host: o.host, port: o.port, ...o.tls }) : net.connect({ host: o.host, port: o.port, noDelay: true });
     this.s = s;
     s.setNoDelay(true);
-    s.once(o.tls ? 'secureConnect' : 'connect', () => handler.onConnect());
-    s.on('data', (d: Buffer) => handler.onData(d));
-    s.on('end', () => handler.onEnd());
-    s.on('drain', () => handler.onDrain());
+    if (!adopted) s.once((o as ConnectOptions).tls ? 'secureConnect' : 'connect', () => this.handler.onConnect());
+    s.on('data', (d: Buffer) => this.handler.onData(d));
+    s.on('end', () => this.handler.onEnd());
+    s.on('drain', () => this.handler.onDrain());
     s.on('error', (e: NodeJS.ErrnoException) => {
       this.closedErr = { code: e.code ?? 'EIO', errno: typeof e.errno === 'number' ? Math.abs(e.errno) : 0 };
     });
-    s.on('close', () => handler.onClose(this.closedErr));
+    s.on('close', () => this.handler.onClose(this.closedErr));
+  }
+
+  get remoteAddress(): string {
+    return `${this.s.remoteAddress}:${this.s.remotePort}`;
+  }
+
+  setHandler(h: TransportHandler): void {
+    this.handler = h;
+  }
+
+  onceClosed(fn: () => void): void {
+    this.s.once('close', fn);
+  }
+
+  end(): void {
+    this.s.end();
+  }
+
+  toSocket(pending: Buffer | null): net.Socket {
+    this.s.removeAllListeners('data');
+    this.s.removeAllListeners('end');
+    this.s.removeAllListeners('drain');
+    this.s.pause();
+    if (pending !== null && pending.length > 0) this.s.unshift(pending);
+    return this.s;
   }
 
   get destroyed(): boolean {
@@ -255,6 +367,63 @@ class SocketTransport implements Transport {
   destroy(): void {
     this.s.destroy();
   }
+}
+
+/** True where accepted connections can be taken as raw handles (Node with process.binding). */
+export function rawAvailable(): boolean {
+  return rawBindings() !== null && process.env.NUNCIO_DOWNSTREAM_SOCKETS !== 'net';
+}
+
+/** A listening socket taken as a raw TCPWrap server handle; accepted connections arrive as transports. */
+export interface RawAcceptor {
+  close(): void;
+}
+
+/**
+ * Accepts on a listening socket's file descriptor without net.Server: each accepted connection becomes a
+ * raw transport (its handler set by `onConnection`), or `onError` gets the libuv error name of a failed
+ * accept. Throws when the descriptor cannot be taken.
+ */
+export function acceptRaw(
+  fd: number,
+  onConnection: (t: ServerTransport) => void,
+  onError: (code: string) => void,
+): RawAcceptor {
+  const r = rawBindings();
+  if (!r) throw new Error('raw TCP handles are not available on this runtime');
+  const h = new r.tcp.TCP(r.tcp.constants.SERVER);
+  let err = h.open(fd);
+  if (err === 0) err = h.listen(511);
+  if (err !== 0) {
+    h.close();
+    throw new Error(`cannot accept on fd ${fd}: ${r.errname(err)}`);
+  }
+  h.onconnection = (status, client) => {
+    if (status !== 0 || client === undefined) onError(r.errname(status));
+    else onConnection(new RawTcp(NO_HANDLER, null, 0, client));
+  };
+  let closed = false;
+  return {
+    close(): void {
+      if (closed) return;
+      closed = true;
+      h.onconnection = null;
+      h.close();
+    },
+  };
+}
+
+const NO_HANDLER: TransportHandler = {
+  onConnect() {},
+  onData() {},
+  onEnd() {},
+  onClose() {},
+  onDrain() {},
+};
+
+/** A connected socket (TLS-terminated, or from net.Server) as a transport. */
+export function adoptSocket(handler: TransportHandler, sock: net.Socket): ServerTransport {
+  return new SocketTransport(handler, sock);
 }
 
 /** Opens a transport: raw TCPWrap for plain TCP on Node, sockets otherwise. */
