@@ -1,9 +1,6 @@
 // Listeners on Bun.serve (nuncio on Bun): one server per listener per worker on a SO_REUSEPORT port, TLS
-// from the inline PEM, HTTP/2 where Bun offers it. Each request becomes an Exchange whose DownstreamStream
-// side answers the fetch handler: a whole response (head and body known in one turn) becomes one
-// Response over bytes; anything else a Response over a pull-based ReadableStream, whose desiredSize is
-// the backpressure signal and whose pull() the writable one. Request bodies are read from req.body only
-// while the Exchange wants them. Bun's API costs one promise per deferred response and per body read.
+// from the resolved PEM, HTTP/2 where Bun has it; each request is an Exchange whose DownstreamStream side
+// answers the fetch handler (Bun's API costs a promise per deferred response and per body read).
 import type { ReadableStreamReadResult, UnderlyingSource } from 'node:stream/web';
 import { TimedExchange } from '../../core/http/timed-exchange.js';
 import { applyUnderscorePolicy, UNDERSCORE_REJECT } from '../../core/http/request-checks.js';
@@ -74,6 +71,11 @@ class BodySource implements UnderlyingSource<Uint8Array> {
   }
 }
 
+/**
+ * A response whose head and whole body arrive in one turn goes out as one Response over bytes; anything
+ * else streams through a pull-based ReadableStream (desiredSize is the backpressure signal, pull() the
+ * writable one). The request body is read from req.body only while the Exchange wants more.
+ */
 class BunExchange extends TimedExchange implements DownstreamStream {
   ctl: ReadableStreamDefaultController<Uint8Array> | null = null;
   /** The Response, when the head was decided while the fetch handler still ran. */
@@ -298,17 +300,20 @@ class BunExchange extends TimedExchange implements DownstreamStream {
       return;
     }
     this.reader = body.getReader();
+    this.onReadBound = (r) => this.onRead(r);
+    this.onReadErrorBound = () => this.onAbort();
     this.readBody();
   }
 
   private readBody(): void {
     if (this.reading || this.readPaused || this.bodyDone || this.reader === null || this.aborted) return;
     this.reading = true;
-    this.reader.read().then(this.onReadBound, this.onReadErrorBound);
+    this.reader.read().then(this.onReadBound!, this.onReadErrorBound!);
   }
 
-  private readonly onReadBound = (r: ReadableStreamReadResult<Uint8Array>): void => this.onRead(r);
-  private readonly onReadErrorBound = (): void => this.onAbort();
+  // Made by startBody: requests without a body need no callbacks.
+  private onReadBound: ((r: ReadableStreamReadResult<Uint8Array>) => void) | null = null;
+  private onReadErrorBound: (() => void) | null = null;
 
   private onRead(r: ReadableStreamReadResult<Uint8Array>): void {
     this.reading = false;

@@ -1,9 +1,6 @@
-// Upstream requests through the runtime's fetch() and its own keep-alive pool: the comparison client for
-// nuncio on Bun (NUNCIO_UPSTREAM_CLIENT=fetch; HTTP/2 only over TLS, where Bun's fetch can be told to
-// speak it). fetch keeps its connections to itself, so the pool holds one stand-in "connection" per host
-// (upstream_cx_* count that, not sockets); requests, circuit breakers, timeouts and backpressure work as
-// with the other pools. fetch also changes what goes upstream: it normalises the path and adds accept
-// and user-agent when absent. See bench/README.md for why it is not nuncio's default on Bun.
+// Upstream requests through the runtime's fetch() and its own keep-alive pool, for comparison on Bun
+// (NUNCIO_UPSTREAM_CLIENT=fetch; bench/README.md says why it is not the default). One stand-in connection
+// per host stands for fetch's pool in the pool stats; HTTP/2 only over TLS.
 import type { ReadableStreamReadResult, UnderlyingSource } from 'node:stream/web';
 import { PoolBase, type PoolConnection } from '../../core/upstream/pool-base.js';
 import type { ClusterRuntime } from '../../core/cluster/runtime.js';
@@ -168,6 +165,7 @@ class FetchStream implements UpstreamStream {
   }
 }
 
+/** Not transparent: fetch resolves dot segments in the path and adds accept and user-agent when absent. */
 export class FetchPool extends PoolBase<FetchConn> {
   readonly origin: string;
   /** Per-request fetch options: TLS for the host, HTTP/2 for http2 clusters. */
