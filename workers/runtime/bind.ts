@@ -1,6 +1,7 @@
 // Listening sockets for the node engine, bound on the admin thread and shared by fd with every worker.
 // The admin thread binds but never listens (a listening handle here would accept connections too);
-// each worker's net.Server listen({ fd }) turns it into a listening socket in its own event loop.
+// each worker turns its copy into a listening socket in its own event loop (a raw TCPWrap, or
+// net.Server listen({ fd }) for TLS).
 import net from 'node:net';
 
 interface TcpHandle {

@@ -1,7 +1,8 @@
-// Byte transports for upstream connections. On Node, plain TCP goes straight to libuv's TCPWrap (the
-// handle under net.Socket), skipping the stream machinery that costs microseconds per request: no
-// Readable/Writable state, no 'data' events, one native write per call. TLS (and runtimes without
-// process.binding, such as Bun) use net.Socket / tls.TLSSocket behind the same interface.
+// Byte transports for upstream connections and for the node engine's accepted connections. On Node,
+// plain TCP goes straight to libuv's TCPWrap (the handle under net.Socket), skipping the stream machinery
+// that costs microseconds per request: no Readable/Writable state, no 'data' events, one native write
+// per call. TLS (and runtimes without process.binding, such as Bun) use net.Socket / tls.TLSSocket behind
+// the same interface.
 import net from 'node:net';
 import tls from 'node:tls';
 
