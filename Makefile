@@ -1,7 +1,7 @@
 # nuncio: every target does its own set-up on a fresh machine (npm packages, Debian packages, build).
 SHELL := /bin/bash
 NODE ?= node
-APT_TEST_PACKAGES := curl prometheus
+APT_TEST_PACKAGES := curl prometheus nginx-light
 APT_BENCH_PACKAGES := wrk nghttp2-client nginx-light haproxy curl
 # Test files run by `make test` (override: make test TESTS="dist/test/core/router/*.test.js").
 TESTS ?=

@@ -670,6 +670,19 @@ export class H2ClientConnection implements FrameHandler {
           return;
         }
         const code = read32(p, s);
+        if (code === H2Error.NO_ERROR && st.gotHeaders && !st.remoteClosed && st.expected >= 0 && st.received === st.expected) {
+          // The whole body its content-length announced is in, and the server closed without error before
+          // END_STREAM (node:http2 does this when flow control holds back its final empty DATA frame): the
+          // response is complete, as nghttp2-based proxies take it. Without a length it stays a reset.
+          st.remoteClosed = true;
+          st.localClosed = true;
+          if (st.paused || st.rxq !== null) {
+            st.rxq ??= [];
+            st.rxEnd = 1;
+            return;
+          }
+          return this.finishResponse(st, null, EMPTY);
+        }
         return this.failStream(st, code === H2Error.REFUSED_STREAM ? ResetReason.RemoteRefusedStream : ResetReason.RemoteReset, '');
       }
       case FrameType.WINDOW_UPDATE: {

@@ -458,6 +458,36 @@ describe('RST_STREAM, GOAWAY, PUSH_PROMISE', () => {
     assert.deepEqual(frames(p.read(), FrameType.RST_STREAM), [], 'no RST_STREAM in reply to one');
   });
 
+  test('RST_STREAM(NO_ERROR) after the whole announced body completes the response; short or unannounced it is a reset', () => {
+    const p = Peer.ready();
+    const { r: whole } = open(p);
+    const { r: short } = open(p);
+    const { r: unsized } = open(p);
+    const { r: held, s: heldStream } = open(p);
+    p.headers(1, [':status', '200', 'content-length', '5'], false);
+    p.data(1, 'hello', false);
+    p.rst(1, H2Error.NO_ERROR);
+    assert.deepEqual(whole.log, ['headers 200 ["content-length","5"] 5 false', 'data 5 false', 'data 0 true']);
+    p.headers(3, [':status', '200', 'content-length', '5'], false);
+    p.data(3, 'hel', false);
+    p.rst(3, H2Error.NO_ERROR);
+    assert.deepEqual(short.log, ['headers 200 ["content-length","5"] 5 false', 'data 3 false', `error ${ResetReason.RemoteReset}`]);
+    p.headers(5, [':status', '200'], false);
+    p.data(5, 'hello', false);
+    p.rst(5, H2Error.NO_ERROR);
+    assert.deepEqual(unsized.log, ['headers 200 [] -1 false', 'data 5 false', `error ${ResetReason.RemoteReset}`]);
+    // A paused reader keeps the held body, and gets the end after it.
+    p.headers(7, [':status', '200', 'content-length', '4'], false);
+    heldStream.pauseResponse();
+    p.data(7, 'body', false);
+    p.rst(7, H2Error.NO_ERROR);
+    assert.deepEqual(held.log, ['headers 200 ["content-length","4"] 4 false']);
+    heldStream.resumeResponse();
+    assert.equal(held.body, 'body');
+    assert.deepEqual(held.log.slice(-1), ['data 0 true']);
+    assert.deepEqual(frames(p.read(), FrameType.RST_STREAM), [], 'no RST_STREAM in reply to one');
+  });
+
   test('GOAWAY: no new streams; streams above last-stream-id refused; the rest complete', () => {
     const p = Peer.ready();
     const reqs = [open(p), open(p), open(p)].map((x) => x.r);
