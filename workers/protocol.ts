@@ -46,6 +46,12 @@ export interface ConfigPush {
   readonly globalConnectionLimit: number;
   /** Shared counter of open downstream connections across workers (Int32Array over this). */
   readonly globalConnections: SharedArrayBuffer;
+  /**
+   * Server-wide flags the admin thread writes and workers read on the request path (Int32Array over
+   * this): [0] = /healthcheck/fail is in force. Shared so that the admin endpoint's answer means every
+   * worker already sees it.
+   */
+  readonly serverFlags: SharedArrayBuffer;
 }
 
 export type ToWorker =

@@ -57,6 +57,8 @@ export class Server {
   private readonly fdDup = new FdDuplicator();
   private readonly counters = new Map<string, SharedArrayBuffer>();
   private readonly globalConnections = new SharedArrayBuffer(4);
+  /** [0]: health check failed (ConfigPush.serverFlags). */
+  private readonly serverFlags = new Int32Array(new SharedArrayBuffer(4));
   private readonly tlsFiles = new TlsFiles();
   private tls!: ResolvedTls;
   private admin: http.Server | null = null;
@@ -348,6 +350,7 @@ export class Server {
       membership: this.discovery.membership(),
       globalConnectionLimit: this.globalLimit(),
       globalConnections: this.globalConnections,
+      serverFlags: this.serverFlags.buffer as SharedArrayBuffer,
     };
     const slot = this.workers[i];
     return new Promise((resolve) => {
@@ -557,6 +560,7 @@ export class Server {
       healthCheckFailed: () => this.hcFailed,
       setHealthCheckFailed: (failed) => {
         this.hcFailed = failed;
+        Atomics.store(this.serverFlags, 0, failed ? 1 : 0);
         this.serverStats()[SERVER['server.live']] = failed ? 0 : 1;
         this.broadcast({ type: 'health', failed });
       },

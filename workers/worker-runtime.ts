@@ -34,7 +34,18 @@ type Listener = { kind: 'uws'; l: UwsListener; port: number } | { kind: 'node'; 
 export class WorkerRuntime {
   readonly clock = new SystemClock();
   readonly timers = new TimerWheel(() => this.clock.now());
-  readonly state = { draining: false, healthCheckFailed: false };
+  /** ConfigPush.serverFlags once the first config is in. */
+  private serverFlags: Int32Array | null = null;
+  readonly state: { draining: boolean; readonly healthCheckFailed: boolean } = (() => {
+    const rt = this;
+    return {
+      draining: false,
+      get healthCheckFailed(): boolean {
+        const f = rt.serverFlags;
+        return f !== null && f[0] !== 0;
+      },
+    };
+  })();
   private clusters = new Map<string, ClusterRuntime>();
   private readonly blocks = new Map<string, StatBlock>();
   private readonly histWriters = new Map<string, HistogramWriter>();
@@ -97,6 +108,7 @@ export class WorkerRuntime {
   /** Applies a config push; returns errors (listeners that failed to open). */
   async apply(push: ConfigPush): Promise<string[]> {
     const s = push.snapshot;
+    this.serverFlags ??= new Int32Array(push.serverFlags);
     this.mapBlocks(push.stats.blocks, push.stats.histograms, push.stats.hostPages);
     this.version = push.version;
     const errors: string[] = [];
@@ -146,7 +158,7 @@ export class WorkerRuntime {
     const block = this.blocks.get(key)!;
     const tlsOpts = c.tls ? upstreamTls(c) : null;
     // HTTP/2 clusters: our codec (h2c-pool, default: ~3x less CPU per request than node:http2 in
-    // bench/h2-client-cpu.ts) or node:http2 (h2-pool) with NUNCIO_H2_CLIENT=node, for comparison.
+    // bench/ablation.ts) or node:http2 (h2-pool) with NUNCIO_H2_CLIENT=node, for comparison.
     const H2 = process.env.NUNCIO_H2_CLIENT === 'node' ? H2Pool : H2cPool;
     // NUNCIO_UPSTREAM_CLIENT=fetch: the runtime's fetch() for every cluster, to compare with on Bun.
     const Pool = process.env.NUNCIO_UPSTREAM_CLIENT === 'fetch' ? FetchPool : c.protocol === 'http2' ? H2 : H1Pool;
@@ -259,7 +271,7 @@ export class WorkerRuntime {
   }
 
   setHealthFailed(failed: boolean): void {
-    this.state.healthCheckFailed = failed;
+    // The flag itself is shared (serverFlags); the message ends keep-alive (Envoy drains on failure).
     this.state.draining = failed;
   }
 
