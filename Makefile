@@ -12,7 +12,7 @@ TEST_CONCURRENCY ?= 2
 # BUN_TESTS=0 skips the Bun runs.
 BUN := node_modules/.bin/bun
 BUN_TESTS ?= 1
-BUN_INTEGRATION ?= proxy stats lifecycle retries health membership access-log timeouts streaming
+BUN_INTEGRATION ?= proxy stats lifecycle retries health membership access-log timeouts streaming port-in-use
 SERVICE ?= service1
 N ?= 3
 

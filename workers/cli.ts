@@ -9,6 +9,8 @@ import { Logger } from './log.js';
 import { BUILD } from './version.js';
 import { IS_BUN } from './runtime/bun.js';
 import { CLI_ENTRY, runUnder } from './runtime/launch.js';
+import { checkBunConfig, bunRefusal } from './runtime/bun-check.js';
+import { runtimeEntriesFor } from './runtime/layers.js';
 
 async function main(): Promise<number> {
   // Asked for the other runtime: the same entry and arguments run under its binary, as our child.
@@ -44,6 +46,15 @@ async function main(): Promise<number> {
     return 1;
   }
   if (o.mode === 'validate') {
+    // On Bun, validation includes what Bun.serve cannot serve (what serving would refuse at start-up).
+    if (IS_BUN) {
+      const c = await checkBunConfig(cfg.snapshot, runtimeEntriesFor(cfg.snapshot, {}));
+      for (const w of c.warnings) log.warn('config', w);
+      if (c.errors.length > 0) {
+        process.stderr.write(`error initializing configuration '${name}': ${bunRefusal(c)}\n`);
+        return 1;
+      }
+    }
     process.stdout.write(`configuration '${name}' OK\n`);
     return 0;
   }

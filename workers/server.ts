@@ -7,7 +7,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ListenerConfig, Snapshot } from '../core/config/types.js';
 import { StatsRegistry } from '../core/stats/registry.js';
-import { mergeRuntime, runtimeInt, type RuntimeEntry, type RuntimeValue } from '../core/config/runtime.js';
+import { runtimeInt, type RuntimeEntry, type RuntimeValue } from '../core/config/runtime.js';
 import { SERVER, HCM, LISTENER, HOST, HOST_BLOCK_SIZE } from '../core/stats/defs.js';
 import type { HostSpec } from '../core/cluster/host.js';
 import type { BlockDescriptor } from '../core/stats/block.js';
@@ -24,12 +24,13 @@ import { bindShared, freePort, type BoundSocket } from './runtime/bind.js';
 import { FdDuplicator, type RawHandle } from './runtime/fd-dup.js';
 import { Logger } from './log.js';
 import { VERSION } from './version.js';
-import { readDiskLayer } from './runtime/disk-layer.js';
+import { runtimeEntriesFor } from './runtime/layers.js';
+import { checkBunConfig, bunRefusal } from './runtime/bun-check.js';
 import { AccessLogSink } from './access-log/file-sink.js';
 import { compileFormat } from '../core/access-log/format.js';
 import { createAccessLogRecord } from '../core/access-log/record.js';
-import { BUN, IS_BUN, bunFreePort, bunServeHasHttp2 } from './runtime/bun.js';
-import { bunListenerMode, type BunCapabilities, type BunListenerMode } from './engines/bun-support.js';
+import { BUN, IS_BUN, bunFreePort, bunProbePort } from './runtime/bun.js';
+import type { BunListenerMode } from './engines/bun-support.js';
 
 export class StartError extends Error {}
 
@@ -71,6 +72,7 @@ export class Server {
   private flushTimer: ReturnType<typeof setInterval> | null = null;
   private shuttingDown: Promise<void> | null = null;
   private readonly listenerAddrs = new Map<string, string>();
+  private reuseKeys = new Set<string>();
   /** On Bun: how each listener runs on Bun.serve (decided by checkBun). */
   private bunModes = new Map<string, BunListenerMode>();
   readonly rows: number;
@@ -110,6 +112,7 @@ export class Server {
     this.startWorkers();
     const errors = await this.push(first);
     if (errors.length > 0) throw new StartError(errors.join('\n'));
+    this.reuseKeys = this.reusedKeys(first);
     this.countListenerChanges(null, first);
     await this.startAdmin(first);
     this.state = 0;
@@ -138,12 +141,7 @@ export class Server {
   }
 
   private refreshRuntime(s: Snapshot): void {
-    const dyn = new Map<string, Record<string, RuntimeValue>>();
-    for (const l of s.runtime.layers) {
-      if (l.kind === 'disk' && l.directory) dyn.set(l.name, readDiskLayer(l.directory));
-      if (l.kind === 'admin') dyn.set(l.name, this.adminLayer);
-    }
-    this.runtimeEntries = mergeRuntime(s.runtime, dyn);
+    this.runtimeEntries = runtimeEntriesFor(s, this.adminLayer);
     const srv = this.serverStats();
     srv[SERVER['runtime.num_keys']] = this.runtimeEntries.size;
     srv[SERVER['runtime.num_layers']] = s.runtime.layers.length;
@@ -187,9 +185,31 @@ export class Server {
       } else {
         let port = l.address.port;
         if (port === 0) port = IS_BUN ? bunFreePort(l.address.address) : freePort(l.address.address);
+        else if (!this.reuseKeys.has(key)) this.probeExclusive(l, port);
         this.listenerAddrs.set(l.name, fmtAddr(l.address.address, port));
       }
     }
+  }
+
+  /**
+   * uWS and Bun.serve listen with SO_REUSEPORT, which would let a second nuncio (or any process of the
+   * same user that also sets it) share a port silently, each taking part of the connections. A plain bind
+   * first, closed at once, fails if anything listens there, so a port in use is refused as on the node engine.
+   */
+  private probeExclusive(l: ListenerConfig, port: number): void {
+    try {
+      if (IS_BUN) bunProbePort(l.address.address, port);
+      else bindShared(l.address.address, port).close();
+    } catch (e) {
+      throw new StartError(`listener '${l.name}': cannot bind ${l.address.address}:${port}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Listeners served with SO_REUSEPORT by this nuncio now (not probed again on reload). */
+  private reusedKeys(s: Snapshot): Set<string> {
+    const keys = new Set<string>();
+    for (const l of s.listeners) if (this.engineFor(l) !== 'node') keys.add(`${l.name}|${l.address.address}:${l.address.port}`);
+    return keys;
   }
 
   /** Gives each worker its own descriptor for every shared listening socket it does not have yet. */
@@ -237,17 +257,10 @@ export class Server {
    * one needs what this Bun lacks, logs what will work differently, and returns how each listener runs.
    */
   private async checkBun(s: Snapshot): Promise<Map<string, BunListenerMode>> {
-    const caps: BunCapabilities = { version: BUN!.version, http2: await bunServeHasHttp2() };
-    const modes = new Map<string, BunListenerMode>();
-    const errors: string[] = [];
-    for (const l of s.listeners) {
-      const v = bunListenerMode(l, caps, this.connectionLimit(l), this.globalLimit());
-      errors.push(...v.errors);
-      for (const w of v.warnings) this.log.warn('main', w);
-      if (v.mode !== null) modes.set(l.name, v.mode);
-    }
-    if (errors.length > 0) throw new StartError(`nuncio on Bun ${caps.version} cannot serve this config:\n${errors.join('\n')}`);
-    return modes;
+    const c = await checkBunConfig(s, this.runtimeEntries);
+    for (const w of c.warnings) this.log.warn('main', w);
+    if (c.errors.length > 0) throw new StartError(bunRefusal(c));
+    return c.modes;
   }
 
   /** The snapshot with uWS port-0 listeners pinned to the port chosen here (all workers must agree). */
@@ -456,6 +469,7 @@ export class Server {
         this.workerFds.delete(k);
       }
     }
+    this.reuseKeys = this.reusedKeys(next);
     this.countListenerChanges(prev, next);
     srv[SERVER['nuncio.config_reload_success']]++;
     this.log.info('main', `config reloaded (version ${this.version})`);

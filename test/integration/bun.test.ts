@@ -285,9 +285,17 @@ layered_runtime:
     assert.match(r.err, /nuncio: cannot start: nuncio on Bun 1\.\d+\.\d+ cannot serve this config:/);
     assert.match(r.err, /listener 'multi' has 2 filter chains/);
     assert.match(r.err, /listener 'limited': runtime envoy\.resource_limits\.listener\.limited\.connection_limit is 5/);
-    // The same config starts on Node.js, where the node engine serves both.
+    // --mode validate on Bun refuses it for the same reasons, before anything listens.
+    const v = await runNuncio(['-c', file, '--mode', 'validate'], 20_000, 'bun');
+    assert.equal(v.code, 1, v.err);
+    assert.match(v.err, /error initializing configuration '.*bad\.yaml': nuncio on Bun 1\.\d+\.\d+ cannot serve this config:/);
+    assert.match(v.err, /listener 'multi' has 2 filter chains/);
+    assert.match(v.err, /listener 'limited': runtime envoy\.resource_limits\.listener\.limited\.connection_limit is 5/);
+    assert.doesNotMatch(v.out, /OK/);
+    // The same config validates (and starts) on Node.js, where the node engine serves both.
     const n = await runNuncio(['-c', file, '--mode', 'validate'], 20_000, 'node');
     assert.equal(n.code, 0, n.err);
+    assert.match(n.out, /configuration '.*bad\.yaml' OK/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

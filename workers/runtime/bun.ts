@@ -75,6 +75,18 @@ export function bunFreePort(address: string): number {
 // An HTTP/2 client preface followed by an empty SETTINGS frame.
 const PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
 
+/** Throws if something listens on address:port (Bun.listen binds without SO_REUSEPORT). */
+export function bunProbePort(address: string, port: number): void {
+  let l: BunListener;
+  try {
+    l = bunApi().listen({ hostname: address, port, socket: { data() {} } });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new Error(code === 'EADDRINUSE' ? 'address already in use' : (e as Error).message);
+  }
+  l.stop();
+}
+
 let http2Probe: Promise<boolean> | null = null;
 
 /**
