@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { bytes, feed, splitAt, type Event } from './recorder.js';
+import { bytes, feed, splitAt, LIMITS, Recorder, type Event } from './recorder.js';
+import { H1Parser } from '../../../../core/http/h1/parser.js';
 
 type Kind = 'request' | 'response';
 
@@ -222,4 +223,32 @@ test('property: arbitrary bytes never throw, and any chunking agrees on success 
     ),
     { numRuns: 2000 },
   );
+});
+
+test('parsers of one thread interleaved chunk by chunk give each its own heads (field offsets are shared scratch)', () => {
+  // A second parser with a higher field limit grows the shared scratch while the first is mid-head.
+  const a = new Recorder();
+  const b = new Recorder();
+  const pa = new H1Parser('request', a, LIMITS);
+  const pb = new H1Parser('response', b, { maxHeaderBytes: 65536, maxHeaders: 300 });
+  const reqA = 'GET /a HTTP/1.1\r\nHost: a.example\r\nX-One: 1\r\nX-Two: 22\r\n\r\n';
+  const many = Array.from({ length: 250 }, (_, i) => `X-F${i}: v${i}\r\n`).join('');
+  const resB = `HTTP/1.1 200 OK\r\n${many}Content-Length: 2\r\n\r\nok`;
+  const ca = bytes(reqA);
+  const cb = [resB.slice(0, 40), resB.slice(40, 3000), resB.slice(3000)];
+  for (let i = 0; i < Math.max(ca.length, cb.length); i++) {
+    if (i < ca.length) assert.equal(pa.execute(Buffer.from(ca[i], 'latin1')), 1);
+    if (i < cb.length) pb.execute(Buffer.from(cb[i], 'latin1'));
+  }
+  assert.deepEqual(a.heads().map((h) => [h.method, h.target, h.headers]), [['GET', '/a', ['host', 'a.example', 'x-one', '1', 'x-two', '22']]]);
+  const hb = b.heads();
+  assert.equal(hb.length, 1);
+  assert.equal(hb[0].headers.length, 251 * 2);
+  assert.deepEqual(hb[0].headers.slice(0, 4), ['x-f0', 'v0', 'x-f1', 'v1']);
+  assert.deepEqual(hb[0].headers.slice(-4), ['x-f249', 'v249', 'content-length', '2']);
+  assert.deepEqual(b.bodies(), ['ok']);
+  // And the first parser still parses its next head whole.
+  const reqA2 = 'POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n';
+  pa.execute(Buffer.from(reqA2, 'latin1'));
+  assert.deepEqual(a.heads()[1].headers, ['host', 'a', 'content-length', '0']);
 });
