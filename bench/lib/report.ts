@@ -133,11 +133,14 @@ export function markdown(r: Results): string {
   if (c !== undefined) {
     out.push('## Idle keep-alive connections (scenario "connections")');
     out.push('');
+    out.push('RSS growth of the proxy over its idle connections; KiB per connection: the median of the rounds (min–max), RSS from the median round.');
+    out.push('');
     out.push(table(['proxy', 'engine', 'connections open', 'RSS before MiB', 'RSS after MiB', 'KiB per connection', '× nginx', 'served again', 'failed'], c.rows.map((x) => {
       const head = [esc(x.proxy), esc(x.engine)];
       if (x.status !== 'ok') return [...head, notRun(x.status, x.reason), '', '', '', '', '', ''];
       const opened = `${int(x.opened)} / ${int(x.target)}${x.reason ? ` (${firstLine(x.reason)})` : ''}`;
-      return [...head, opened, num(x.rssBeforeMb), num(x.rssAfterMb), num(x.kbPerConnection, 2), ratio(x.vsNginx), int(x.stillOpen), errs(x.failedRequests ?? 0)];
+      const runs = x.kbRuns && x.kbRuns.length > 1 ? ` (${num(x.kbRuns[0], 2)}–${num(x.kbRuns[x.kbRuns.length - 1], 2)})` : '';
+      return [...head, opened, num(x.rssBeforeMb), num(x.rssAfterMb), `${num(x.kbPerConnection, 2)}${runs}`, ratio(x.vsNginx), int(x.stillOpen), errs(x.failedRequests ?? 0)];
     })));
     out.push('');
   }

@@ -146,8 +146,10 @@ export interface ConnectionsRow extends RowBase {
   stillOpen?: number;
   rssBeforeMb?: number;
   rssAfterMb?: number;
-  /** (RSS after - RSS before) / opened, KiB. */
+  /** (RSS after - RSS before) / opened, KiB: the median round's. */
   kbPerConnection?: number;
+  /** Every round's figure, ascending. */
+  kbRuns?: number[];
   vsNginx?: number | null;
   /** Connects and requests that failed while opening or re-using the connections. */
   failedRequests?: number;
