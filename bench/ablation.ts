@@ -21,6 +21,10 @@ function arg(name: string, def: string): string {
   return i > 0 ? process.argv[i + 1] : def;
 }
 const RUNS = Number(arg('runs', '3'));
+/** Extra node flags for nuncio (e.g. NUNCIO_ABLATION_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+function nodeArgs(): string[] {
+  return (process.env.NUNCIO_ABLATION_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
 const DURATION = Number(arg('duration', '10'));
 const CONNECTIONS = Number(arg('connections', '50'));
 
@@ -185,7 +189,7 @@ static_resources:
       cluster_name: up
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${v.upstream === 'h2' ? upPort : upH1Port} } } } }] }]
 `;
-  return spawn('taskset', ['-c', '0', process.execPath, CLI, '--config-yaml', cfg, '--concurrency', '1', '-l', 'warning'], {
+  return spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs(), CLI, '--config-yaml', cfg, '--concurrency', '1', '-l', 'warning'], {
     env: { ...process.env, NUNCIO_H2_CLIENT: '', NUNCIO_UPSTREAM_SOCKETS: '', NUNCIO_DOWNSTREAM_SOCKETS: '', ...v.env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
