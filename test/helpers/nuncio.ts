@@ -43,12 +43,21 @@ export async function startNuncio(
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   let exited: number | null | undefined;
-  const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r((exited = code))));
+  let stopping = false;
+  const exit = new Promise<number | null>((r) =>
+    proc.once('exit', (code, signal) => {
+      exited = code;
+      // A nuncio that exits by itself makes later requests fail with ECONNREFUSED: say why, with its output.
+      if (!stopping) process.stderr.write(`nuncio (${path.basename(cmd)}, pid ${proc.pid}) exited by itself: code ${code}, signal ${signal}\n${out.slice(-4000)}\n`);
+      r(code);
+    }),
+  );
   const n: Nuncio = {
     proc,
     adminPort,
     output: () => out,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      stopping = true;
       if (exited !== undefined) return exited;
       proc.kill(signal);
       const t = setTimeout(() => proc.kill('SIGKILL'), 30_000);
