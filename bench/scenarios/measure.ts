@@ -121,6 +121,8 @@ export interface LatencyOptions {
 
 /** Above this, the generator's own CPU may have been what delayed requests. */
 const LOAD_CPU_LIMIT = 90;
+/** Above this share of one core during a fixed-rate run, the proxy itself was near saturation. */
+const PROXY_CPU_LIMIT = 75;
 
 export async function latency(ctx: Ctx, o: LatencyOptions): Promise<Latency> {
   const p = ctx.plan;
@@ -147,6 +149,13 @@ export async function latency(ctx: Ctx, o: LatencyOptions): Promise<Latency> {
   if (loadCpu !== null && loadCpu > LOAD_CPU_LIMIT) why.push(`load generator's CPU was ${loadCpu.toFixed(0)} % busy`);
   if (r.achievedRps < o.rate * 0.95) why.push(`only ${Math.round(r.achievedRps)} of ${o.rate} req/s completed`);
   if (r.unsent > 0) why.push(`${r.unsent} due requests never sent: all connections were waiting`);
+  const cpuUsPerReq = proxy !== undefined && r.completed > 0 ? (proxy.cpuMs * 1000) / r.completed : null;
+  // The rate was chosen below every proxy's knee from saturation figures, but a proxy that batches less at
+  // a lower rate can cost more per request there: then it ran near its knee, and queueing shows in the tail.
+  const proxyShare = cpuUsPerReq !== null ? (cpuUsPerReq * r.achievedRps) / 1e4 : 0;
+  if (proxyShare > PROXY_CPU_LIMIT) {
+    why.push(`proxy at ${proxyShare.toFixed(0)} % of a core at this rate (${cpuUsPerReq!.toFixed(0)} µs per request here): near its knee`);
+  }
   return {
     rate: o.rate,
     achievedRps: r.achievedRps,
@@ -157,7 +166,7 @@ export async function latency(ctx: Ctx, o: LatencyOptions): Promise<Latency> {
     unsent: r.unsent,
     corrected: r.corrected,
     uncorrected: r.uncorrected,
-    cpuUsPerReq: proxy !== undefined && r.completed > 0 ? (proxy.cpuMs * 1000) / r.completed : null,
+    cpuUsPerReq,
     processes: w.procs,
     foreignCpuPct: w.foreignCpuPct,
     loadCpuBusyPct: loadCpu,
