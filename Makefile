@@ -1,7 +1,8 @@
 # nuncio: every target does its own set-up on a fresh machine (npm packages, Debian packages, build).
 SHELL := /bin/bash
 NODE ?= node
-APT_TEST_PACKAGES := curl prometheus nginx-light
+# make test runs the bench smoke test (every peer must run), so it installs the bench's tools too.
+APT_TEST_PACKAGES := curl prometheus nginx-light wrk nghttp2-client haproxy
 APT_BENCH_PACKAGES := wrk nghttp2-client nginx-light haproxy curl
 # Test files run by `make test` (override: make test TESTS="dist/test/core/router/*.test.js").
 TESTS ?=
