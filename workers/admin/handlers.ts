@@ -154,9 +154,8 @@ class Admin {
   dispatch(method: string, path: string, query: Map<string, string>): Reply {
     const ep = this.byPath.get(path);
     if (ep === undefined) return text(404, `invalid path. ${this.help()}`);
-    // Envoy requires POST for everything that changes state; /logging without parameters only lists.
-    const listOnly = ep.path === '/logging' && query.size === 0;
-    if (ep.mutates && method !== 'POST' && !listOnly) return text(405, `Method ${method} not allowed, POST required.`);
+    // Envoy requires POST for everything that changes state, /logging included (POST /logging lists).
+    if (ep.mutates && method !== 'POST') return text(405, `Method ${method} not allowed, POST required.`);
     return ep.run({ method, query });
   }
 

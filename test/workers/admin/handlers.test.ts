@@ -521,14 +521,17 @@ test('/drain_listeners parameters, /quitquitquit after the reply, /hot_restart_v
   assert.equal((await get('/hot_restart_version')).body, 'disabled');
 });
 
-test('/logging lists levels on GET and changes them on POST', async () => {
-  const list = await get('/logging');
+test('/logging lists levels and changes them on POST; GET is refused as for every state-changing endpoint', async () => {
+  const refused = await get('/logging');
+  assert.equal(refused.status, 405);
+  assert.equal(refused.body, 'Method GET not allowed, POST required.');
+  const list = await post('/logging');
   assert.equal(list.status, 200);
   assert.ok(list.body.startsWith('active loggers:\n  admin: info\n'));
   assert.ok(list.body.endsWith('  upstream: info\n\n'));
   assert.equal((await post('/logging?level=debug')).status, 200);
   assert.equal(fake.level, 'debug');
-  assert.ok((await get('/logging')).body.includes('  router: debug\n'));
+  assert.ok((await post('/logging')).body.includes('  router: debug\n'));
   const bad = await post('/logging?level=loud');
   assert.equal(bad.status, 400);
   assert.ok(bad.body.startsWith('error: unknown logger level\n\nusage: /logging?<name>=<level> (change single level)\n'));
