@@ -21,6 +21,15 @@ export interface ChainTls {
   readonly extra: readonly { readonly certChainPem: string; readonly privateKeyPem: string; readonly passphrase: string }[];
 }
 
+/** A cluster's UpstreamTlsContext material, resolved on the admin thread (empty strings: not configured). */
+export interface ClusterTls {
+  readonly caPem: string;
+  /** The client certificate (common_tls_context.tls_certificates[0]) and its key. */
+  readonly certChainPem: string;
+  readonly privateKeyPem: string;
+  readonly passphrase: string;
+}
+
 export interface ListenerPlan {
   readonly name: string;
   readonly engine: 'uws' | 'node' | 'bun';
@@ -41,6 +50,8 @@ export interface ConfigPush {
   readonly snapshot: Snapshot;
   readonly stats: StatsLayout;
   readonly listeners: readonly ListenerPlan[];
+  /** Resolved UpstreamTlsContext material by cluster name (TLS clusters only). */
+  readonly clusterTls: Readonly<Record<string, ClusterTls>>;
   readonly membership: Readonly<Record<string, readonly HostSpec[]>>;
   /** Global downstream connection limit (overload.global_downstream_max_connections; 0 = none). */
   readonly globalConnectionLimit: number;

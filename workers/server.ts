@@ -5,7 +5,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { ListenerConfig, Snapshot } from '../core/config/types.js';
+import type { DownstreamTlsContext, ListenerConfig, Snapshot } from '../core/config/types.js';
 import { StatsRegistry } from '../core/stats/registry.js';
 import { runtimeInt, type RuntimeEntry, type RuntimeValue } from '../core/config/runtime.js';
 import { SERVER, HCM, LISTENER, HOST, HOST_BLOCK_SIZE } from '../core/stats/defs.js';
@@ -166,7 +166,9 @@ export class Server {
     // Operators whose clients send what uWS 20.30 cannot take (README, Platform limits) opt out of it.
     if (this.options.http1Engine === 'node') return 'node';
     if (this.connectionLimit(l) > 0 || this.globalLimit() > 0) return 'node';
-    if (fc.tls && (fc.tls.requireClientCertificate || fc.serverNames.length > 0 || fc.tls.common.tlsCertificates.length > 1)) return 'node';
+    // uWS takes only a certificate, key and passphrase: any other TLS setting (tls_params, client
+    // certificate validation, ALPN, require_sni, several certificates, SNI chains) needs the node engine.
+    if (fc.tls && (fc.serverNames.length > 0 || !certificatesOnly(fc.tls))) return 'node';
     return 'uws';
   }
 
@@ -360,6 +362,7 @@ export class Server {
       snapshot: this.pinned(s),
       stats: this.registry.layout(),
       listeners: this.plans(s, i),
+      clusterTls: this.tls.clusters,
       membership: this.discovery.membership(),
       globalConnectionLimit: this.globalLimit(),
       globalConnections: this.globalConnections,
@@ -641,6 +644,23 @@ export class Server {
   cleanupFiles(): void {
     this.tlsFiles.cleanup();
   }
+}
+
+/** A DownstreamTlsContext that sets nothing but its certificate: what uWebSockets.js can serve as configured. */
+function certificatesOnly(t: DownstreamTlsContext): boolean {
+  const c = t.common;
+  const p = c.params;
+  return (
+    c.tlsCertificates.length === 1 &&
+    c.validationContext === null &&
+    c.alpnProtocols.length === 0 &&
+    !t.requireClientCertificate &&
+    !t.requireSni &&
+    p.minVersion === 'AUTO' &&
+    p.maxVersion === 'AUTO' &&
+    p.cipherSuites.length === 0 &&
+    p.ecdhCurves.length === 0
+  );
 }
 
 function fmtAddr(a: string, port: number): string {

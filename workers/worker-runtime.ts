@@ -3,7 +3,7 @@
 // new clusters and HCMs beside the old ones; in-flight requests keep theirs, new requests get the new.
 import tls from 'node:tls';
 import { randomUUID } from 'node:crypto';
-import type { ClusterConfig, FilterChain, ListenerConfig, Snapshot } from '../core/config/types.js';
+import type { ClusterConfig, FilterChain, ListenerConfig, Snapshot, TlsParams } from '../core/config/types.js';
 import { ClusterRuntime, HostStats } from '../core/cluster/runtime.js';
 import type { Host, HostSpec } from '../core/cluster/host.js';
 import { HcmRuntime, type AccessLogger, type WorkerServices } from '../core/http/hcm.js';
@@ -23,10 +23,11 @@ import type { UpstreamTlsOptions } from './upstream/connect.js';
 import { UwsListener } from './engines/uws.js';
 import { BunListener } from './engines/bun.js';
 import { bunTlsOptions } from './engines/bun-support.js';
-import { ADMIT, NodeListener, OVER_GLOBAL_LIMIT, OVER_LISTENER_LIMIT, type ChainRuntime, type ConnectionGate } from './engines/node-listener.js';
+import { ADMIT, NodeListener, OVER_GLOBAL_LIMIT, OVER_LISTENER_LIMIT, type ChainRuntime, type ConnectionGate, type PeerPolicy } from './engines/node-listener.js';
 import { AccessLogSink } from './access-log/file-sink.js';
 import { countServerConnections } from './runtime/proc-net.js';
-import type { ChainTls, ConfigPush, FromWorker, ListenerPlan } from './protocol.js';
+import type { ChainTls, ClusterTls, ConfigPush, FromWorker, ListenerPlan } from './protocol.js';
+import { SanMatchers } from './tls/san.js';
 import { CODEC } from '../core/stats/defs.js';
 
 type Listener = { kind: 'uws'; l: UwsListener; port: number } | { kind: 'node'; l: NodeListener } | { kind: 'bun'; l: BunListener };
@@ -47,6 +48,7 @@ export class WorkerRuntime {
     };
   })();
   private clusters = new Map<string, ClusterRuntime>();
+  private clusterTls: Readonly<Record<string, ClusterTls>> = {};
   private readonly blocks = new Map<string, StatBlock>();
   private readonly histWriters = new Map<string, HistogramWriter>();
   readonly hostStats: HostStats;
@@ -113,11 +115,14 @@ export class WorkerRuntime {
     this.version = push.version;
     const errors: string[] = [];
 
-    // Clusters: unchanged configs keep their runtime (pools, LB state); others are rebuilt.
+    // Clusters: unchanged configs keep their runtime (pools, LB state); others are rebuilt. A file-sourced
+    // certificate or CA whose content changed counts as a change.
+    const prevTls = this.clusterTls;
+    this.clusterTls = push.clusterTls;
     const next = new Map<string, ClusterRuntime>();
     for (const c of s.clusters) {
       const old = this.clusters.get(c.name);
-      if (old && JSON.stringify(old.cfg) === JSON.stringify(c)) {
+      if (old && JSON.stringify(old.cfg) === JSON.stringify(c) && JSON.stringify(prevTls[c.name]) === JSON.stringify(push.clusterTls[c.name])) {
         next.set(c.name, old);
         continue;
       }
@@ -156,7 +161,7 @@ export class WorkerRuntime {
   private buildCluster(c: ClusterConfig): ClusterRuntime {
     const key = KEYS.cluster(c.altStatName || c.name);
     const block = this.blocks.get(key)!;
-    const tlsOpts = c.tls ? upstreamTls(c) : null;
+    const tlsOpts = c.tls ? upstreamTls(c, this.clusterTls[c.name]) : null;
     // HTTP/2 clusters: our codec (h2c-pool, default: ~3x less CPU per request than node:http2 in
     // bench/ablation.ts) or node:http2 (h2-pool) with NUNCIO_H2_CLIENT=node, for comparison.
     const H2 = process.env.NUNCIO_H2_CLIENT === 'node' ? H2Pool : H2cPool;
@@ -218,7 +223,7 @@ export class WorkerRuntime {
       secureContext: plan.tls[i] ? tls.createSecureContext(secureOptions(plan.tls[i]!, fc)) : null,
       tlsOptions: plan.tls[i] ? secureOptions(plan.tls[i]!, fc) : null,
       alpn: fc.tls?.common.alpnProtocols ?? [],
-      requireClientCert: fc.tls?.requireClientCertificate ?? false,
+      peer: fc.tls ? peerPolicy(fc) : null,
     }));
     if (existing?.kind === 'node') {
       existing.l.setChains(rts);
@@ -334,10 +339,19 @@ function gate(plan: ListenerPlan, push: ConfigPush): ConnectionGate {
   };
 }
 
+const TLS_VERSION: Record<string, tls.SecureVersion> = { TLSv1_0: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' };
+
+/** tls_params as node options; AUTO takes Envoy's default for the side (both: min 1.2; max 1.3 server, 1.2 client). */
+function paramOptions(p: TlsParams, defaultMax: tls.SecureVersion): tls.SecureContextOptions {
+  return {
+    minVersion: TLS_VERSION[p.minVersion] ?? 'TLSv1.2',
+    maxVersion: TLS_VERSION[p.maxVersion] ?? defaultMax,
+    ...(p.cipherSuites.length > 0 ? { ciphers: p.cipherSuites.join(':') } : {}),
+    ...(p.ecdhCurves.length > 0 ? { ecdhCurve: p.ecdhCurves.join(':') } : {}),
+  };
+}
+
 function secureOptions(t: ChainTls, fc: FilterChain): tls.SecureContextOptions {
-  const p = fc.tls!.common.params;
-  const ver = (v: string): tls.SecureVersion | undefined =>
-    ({ TLSv1_0: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' })[v] as tls.SecureVersion | undefined;
   // Several certificates (e.g. RSA and ECDSA): OpenSSL picks by the client's signature algorithms.
   const certs = [t.certChainPem, ...t.extra.map((x) => x.certChainPem)];
   const keys = [
@@ -349,28 +363,50 @@ function secureOptions(t: ChainTls, fc: FilterChain): tls.SecureContextOptions {
     key: keys,
     ...(t.passphrase ? { passphrase: t.passphrase } : {}),
     ...(t.caPem ? { ca: t.caPem } : {}),
-    // Envoy's downstream defaults: TLS 1.2 to 1.3.
-    minVersion: ver(p.minVersion) ?? 'TLSv1.2',
-    maxVersion: ver(p.maxVersion) ?? 'TLSv1.3',
-    ...(p.cipherSuites.length > 0 ? { ciphers: p.cipherSuites.join(':') } : {}),
-    ...(p.ecdhCurves.length > 0 ? { ecdhCurve: p.ecdhCurves.join(':') } : {}),
+    ...paramOptions(fc.tls!.common.params, 'TLSv1.3'),
   };
 }
 
-function upstreamTls(c: ClusterConfig): UpstreamTlsOptions {
+/**
+ * What Envoy's validator asks of a client certificate on this chain: a trusted_ca makes the listener
+ * request one and verify it when presented; SAN matchers (or require_client_certificate) make it mandatory.
+ */
+function peerPolicy(fc: FilterChain): PeerPolicy | null {
+  const t = fc.tls!;
+  const vc = t.common.validationContext;
+  const verifyChain = !!vc?.trustedCa;
+  const san = vc && vc.matchSubjectAltNames.length > 0 ? new SanMatchers(vc.matchSubjectAltNames) : null;
+  const require = t.requireClientCertificate || san !== null;
+  if (!verifyChain && !require) return t.requireSni ? { request: false, require: false, verifyChain: false, san: null, requireSni: true } : null;
+  return { request: true, require, verifyChain, san, requireSni: t.requireSni };
+}
+
+function upstreamTls(c: ClusterConfig, m: ClusterTls | undefined): UpstreamTlsOptions {
   const t = c.tls!;
   const vc = t.common.validationContext;
-  const ca = vc?.trustedCa && vc.trustedCa.kind === 'inline_string' ? vc.trustedCa.value : undefined;
+  const ca = m?.caPem ?? '';
+  const san = vc && vc.matchSubjectAltNames.length > 0 ? new SanMatchers(vc.matchSubjectAltNames) : null;
+  // Envoy checks the chain against trusted_ca (no CA: no verification, never the system store) and then
+  // the SAN matchers; it never compares the certificate with the host name or the SNI.
+  const checkServerIdentity = (_host: string, cert: tls.PeerCertificate): Error | undefined =>
+    san === null || san.matches(cert.subjectaltname) ? undefined : new Error(`verify cert failed: SAN matcher, certificate SANs are [${cert.subjectaltname ?? ''}]`);
+  // One secure context per cluster: its CA, client certificate and protocol settings are parsed once.
+  const secureContext = tls.createSecureContext({
+    ...(ca ? { ca } : {}),
+    ...(m && m.certChainPem ? { cert: m.certChainPem, key: m.privateKeyPem, ...(m.passphrase ? { passphrase: m.passphrase } : {}) } : {}),
+    ...paramOptions(t.common.params, 'TLSv1.2'),
+  });
+  const base: tls.ConnectionOptions = {
+    secureContext,
+    // Envoy sends SNI only when `sni` is set (auto_sni is refused by the config checks).
+    ...(t.sni && !/^[0-9.:]+$/.test(t.sni) ? { servername: t.sni } : {}),
+    rejectUnauthorized: ca !== '',
+    checkServerIdentity,
+    ...(t.common.alpnProtocols.length > 0 ? { ALPNProtocols: [...t.common.alpnProtocols] } : {}),
+  };
   return {
-    forHost(host: Host) {
-      const servername = t.sni || host.hostname || undefined;
-      return {
-        ...(servername && !/^[0-9.:]+$/.test(servername) ? { servername } : {}),
-        ...(ca ? { ca } : {}),
-        // No validation context: Envoy does not verify the upstream certificate.
-        rejectUnauthorized: vc !== null && !!vc.trustedCa,
-        ...(t.common.alpnProtocols.length > 0 ? { ALPNProtocols: [...t.common.alpnProtocols] } : {}),
-      };
+    forHost(_host: Host) {
+      return base;
     },
   };
 }

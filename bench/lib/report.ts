@@ -194,6 +194,15 @@ export function markdown(r: Results): string {
         [[int(c.sent), int(c.answered), int(c['2xx']), int(c['4xx']), int(c['5xx']), `${int(c.lost)}${c.lost > 0 ? ` (${esc(JSON.stringify(so.lostReasons))})` : ''}`, `${so.reloadsApplied} (${so.configsSeen.join(', ')})`, `${so.rssSlopeMbPerMin.toFixed(2)} MiB/min (limit ${so.rssGrowthLimitMbPerMin})`, so.verdict === 'pass' ? 'pass' : '**FAIL**']],
       ),
     );
+    const odd = Object.entries(so.unexpectedReplies ?? {}).sort((a, b) => b[1] - a[1]);
+    const oddTotal = odd.reduce((n, [, k]) => n + k, 0);
+    out.push('');
+    if (odd.length === 0) out.push('Every 4xx/5xx was the upstream\'s own (`/missing` 404, `/boom` 500): nuncio answered no request with an error of its own.');
+    else {
+      out.push(`**${int(oddTotal)} answers were errors the upstream does not give on purpose** (${((100 * oddTotal) / Math.max(1, c.answered)).toFixed(2)} % of answered), by status, path and start of body:`);
+      out.push('');
+      for (const [k, n] of odd.slice(0, 12)) out.push(`- ${int(n)} × ${esc(k)}`);
+    }
     const first = so.rssMb[0]?.[1];
     const last = so.rssMb[so.rssMb.length - 1]?.[1];
     if (first !== undefined && last !== undefined) out.push(`\nRSS: ${first} MiB at the start, ${last} MiB at the end (${so.rssMb.length} samples, one a second).`);

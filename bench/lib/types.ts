@@ -220,6 +220,8 @@ export interface SoakSection {
   readonly connectionsPerListener: number;
   readonly counts: { sent: number; answered: number; '2xx': number; '3xx': number; '4xx': number; '5xx': number; lost: number };
   readonly lostReasons: Record<string, number>;
+  /** 4xx/5xx answers the upstream does not give on purpose (by status, path, start of body). */
+  readonly unexpectedReplies: Record<string, number>;
   readonly events: readonly SoakEvent[];
   readonly reloadsApplied: number;
   readonly configsSeen: readonly string[];

@@ -47,6 +47,10 @@ static_resources:
     type: STRICT_DNS
     connect_timeout: 0.5s
     dns_refresh_rate: 1s
+    # As an operator sets up a cluster whose instances restart: enough concurrent retries for 16 clients, and
+    # a host that refuses connections leaves load balancing after three gateway failures in a row.
+    circuit_breakers: { thresholds: [{ max_retries: 100 }] }
+    outlier_detection: { consecutive_gateway_failure: 3, enforcing_consecutive_gateway_failure: 100, consecutive_5xx: 1000, interval: 1s, base_ejection_time: 2s, max_ejection_percent: 50 }
     load_assignment:
       cluster_name: soak
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: soak.test, port_value: ${o.up} } } } }] }]
@@ -145,6 +149,8 @@ export async function runSoak(ctx: Ctx): Promise<SoakSection> {
 
   const counts = { sent: 0, answered: 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, lost: 0 };
   const lostReasons: Record<string, number> = {};
+  /** Answers other than what the upstream gives on purpose, by status, path and the start of the body. */
+  const unexpectedReplies: Record<string, number> = {};
   const configs = new Set<string>();
   const agents = [new http.Agent({ keepAlive: true, maxSockets: 8 }), new http.Agent({ keepAlive: true, maxSockets: 8 })];
   const listenerPorts = [ports.uws, ports.auto];
@@ -160,11 +166,21 @@ export async function runSoak(ctx: Ctx): Promise<SoakSection> {
       const req = http.request(
         { host: '127.0.0.1', port: listenerPorts[which], path: `${p}?i=${i}`, method: p === '/echo' ? 'POST' : 'GET', agent: agents[which], timeout: 15_000 },
         (res) => {
-          res.resume();
+          const status = res.statusCode ?? 0;
+          // The upstream answers /boom with 500 and /missing with 404 on purpose; any other 4xx/5xx came from
+          // nuncio (a local reply: its body names the reason) or from an upstream that was going away.
+          const unexpected = (status >= 500 && p !== '/boom') || (status >= 400 && status < 500 && p !== '/missing');
+          let head = '';
+          if (unexpected) res.on('data', (d: Buffer) => (head += head.length < 120 ? d.toString('latin1') : ''));
+          else res.resume();
           res.on('end', () => {
             counts.answered++;
-            const cls = `${Math.floor((res.statusCode ?? 0) / 100)}xx` as '2xx';
+            const cls = `${Math.floor(status / 100)}xx` as '2xx';
             if (cls in counts) counts[cls]++;
+            if (unexpected) {
+              const key = `${status} ${p}: ${head.slice(0, 120).replace(/\s+/g, ' ').trim()}`;
+              unexpectedReplies[key] = (unexpectedReplies[key] ?? 0) + 1;
+            }
             const c = res.headers['x-config'];
             if (typeof c === 'string') configs.add(c);
             resolve();
@@ -242,12 +258,14 @@ export async function runSoak(ctx: Ctx): Promise<SoakSection> {
   const reloads = Number(/nuncio\.config_reload_success: (\d+)/.exec(statsText)?.[1] ?? 0);
   // A steady state wobbles by a few MB; a leak in a soak this long shows as a steady climb.
   const growthLimit = 6;
-  const ok = counts.lost === 0 && mbPerMin < growthLimit && reloads === 2 && configs.has('v3');
+  const unexpected = Object.values(unexpectedReplies).reduce((n, k) => n + k, 0);
+  const ok = counts.lost === 0 && unexpected === 0 && mbPerMin < growthLimit && reloads === 2 && configs.has('v3');
   return {
     durationS,
     connectionsPerListener: 8,
     counts: { ...counts },
     lostReasons,
+    unexpectedReplies,
     events,
     reloadsApplied: reloads,
     configsSeen: [...configs].sort(),

@@ -4,6 +4,7 @@
 // type, ALPN, or for AUTO on cleartext by sniffing the HTTP/2 connection preface.
 import net from 'node:net';
 import tls from 'node:tls';
+import type { SanMatchers } from '../tls/san.js';
 import http2 from 'node:http2';
 import type { HcmRuntime } from '../../core/http/hcm.js';
 import { HCM, HCM_H, LISTENER, LISTENER_TLS_BASE, LISTENER_TLS_LIST } from '../../core/stats/defs.js';
@@ -22,7 +23,22 @@ export interface ChainRuntime {
   /** The same material as options, for the server's default context (clients without SNI). */
   tlsOptions: tls.SecureContextOptions | null;
   alpn: readonly string[];
-  requireClientCert: boolean;
+  /** Client certificate and SNI checks of the chain's DownstreamTlsContext; null: none. */
+  peer: PeerPolicy | null;
+}
+
+/** What a chain asks of the client's certificate (Envoy's default validator) and of its SNI. */
+export interface PeerPolicy {
+  /** Ask the client for a certificate (validation context present). */
+  readonly request: boolean;
+  /** Refuse a client without one (require_client_certificate, or SAN matchers). */
+  readonly require: boolean;
+  /** A presented certificate must chain to trusted_ca. */
+  readonly verifyChain: boolean;
+  /** match_subject_alt_names: some SAN must match. */
+  readonly san: SanMatchers | null;
+  /** require_sni: refuse clients that send no server name. */
+  readonly requireSni: boolean;
 }
 
 export const ADMIT = 0;
@@ -102,7 +118,7 @@ export class NodeListener {
   ) {
     this.isTls = chains.some((c) => c.secureContext !== null);
     if (this.isTls) {
-      const needCert = chains.some((c) => c.requireClientCert);
+      const needCert = chains.some((c) => c.peer?.request === true);
       const s = tls.createServer({
         SNICallback: (name, cb) => {
           const c = this.pickChain(name);
@@ -264,24 +280,39 @@ export class NodeListener {
       sock.destroy();
       return;
     }
-    if (chain.requireClientCert) {
-      const cert = sock.getPeerCertificate();
-      if (!cert || Object.keys(cert).length === 0) {
-        this.stats[tlsStat('ssl.fail_verify_no_cert')]++;
-        sock.destroy();
-        return;
-      }
-      if (!sock.authorized) {
-        this.stats[tlsStat('ssl.fail_verify_error')]++;
-        sock.destroy();
-        return;
-      }
+    if (chain.peer !== null && !this.peerAccepted(chain.peer, sock)) {
+      sock.destroy();
+      return;
     }
     const codec = chain.hcm.cfg.codec;
     const alpn = sock.alpnProtocol;
     if (codec === 'HTTP1' || (codec !== 'HTTP2' && alpn === 'http/1.1')) this.startH1(chain, adoptSocket(NO_HANDLER, sock));
     else if (codec === 'HTTP2' || alpn === 'h2') this.startH2(chain, sock);
     else this.sniff(chain, adoptSocket(NO_HANDLER, sock));
+  }
+
+  /**
+   * The chain's certificate checks, after the handshake (the server requests certificates for every chain
+   * and rejects none itself, so each chain applies its own policy here).
+   */
+  private peerAccepted(p: PeerPolicy, sock: tls.TLSSocket): boolean {
+    if (p.requireSni && !(sock as tls.TLSSocket & { servername?: string | false }).servername) return false;
+    if (!p.request) return true;
+    const cert = sock.getPeerCertificate();
+    if (!cert || Object.keys(cert).length === 0) {
+      if (!p.require) return true;
+      this.stats[tlsStat('ssl.fail_verify_no_cert')]++;
+      return false;
+    }
+    if (p.verifyChain && !sock.authorized) {
+      this.stats[tlsStat('ssl.fail_verify_error')]++;
+      return false;
+    }
+    if (p.san !== null && !p.san.matches(cert.subjectaltname)) {
+      this.stats[tlsStat('ssl.fail_verify_san')]++;
+      return false;
+    }
+    return true;
   }
 
   /** AUTO without ALPN: the HTTP/2 preface decides. */
