@@ -50,6 +50,17 @@ class Builder {
 
   readonly report = (path: string, message: string): void => this.err(path, message);
 
+  /**
+   * Refuses `msgName.field` when `o` sets it to anything but `allowed` (a value whose Envoy behaviour is
+   * what nuncio does anyway): a feature nuncio lacks is refused by name, never ignored (issue 2).
+   */
+  refuseSet(o: N, field: string, path: string, msgName: string, allowed?: boolean | number, shown = String(allowed)): void {
+    const v = o?.[field];
+    if (v === undefined || v === allowed) return;
+    const only = allowed === undefined ? '' : ` (only ${shown} is)`;
+    this.err(`${path}.${field}`, `${msgName}.${field} is not supported by nuncio${only}`);
+  }
+
   dataSource(ds: N, path: string): C.DataSource | null {
     if (!ds) return null;
     if (ds.filename !== undefined) return { kind: 'filename', value: ds.filename };
@@ -212,6 +223,8 @@ class Builder {
         this.err(`${path}.retry_on`, `retry_on condition '${name}' (gRPC) is not supported by nuncio`);
       }
     }
+    // 0 is Envoy's "no per-try idle timeout", which nuncio has.
+    this.refuseSet(r, 'per_try_idle_timeout', path, 'RetryPolicy', 0, '0s');
     const maxBackOff = r.retry_back_off?.max_interval ?? base * 10;
     if (maxBackOff < base) {
       this.err(`${path}.retry_back_off`, 'retry_policy.max_interval must greater than or equal to the base_interval');
@@ -324,6 +337,8 @@ class Builder {
 
   routeConfig(rc: N, path: string): C.RouteConfig {
     const maxBody = rc.max_direct_response_body_size_bytes ?? 4096;
+    // false: mutations from most to least specific (route, virtual host, route config), nuncio's order.
+    this.refuseSet(rc, 'most_specific_header_mutations_wins', path, 'RouteConfiguration', false);
     return {
       name: rc.name ?? '',
       virtualHosts: (rc.virtual_hosts ?? []).map((vh: N, i: number) => {
@@ -334,6 +349,8 @@ class Builder {
           routes: (vh.routes ?? []).map((r: N, j: number) => this.route(r, `${p}.routes[${j}]`, maxBody)),
           requireTls: vh.require_tls ?? 'NONE',
           retryPolicy: this.retryPolicy(vh.retry_policy, `${p}.retry_policy`),
+          includeRequestAttemptCount: vh.include_request_attempt_count === true,
+          includeAttemptCountInResponse: vh.include_attempt_count_in_response === true,
           ...this.mutations(vh, p),
         };
       }),
@@ -364,6 +381,7 @@ class Builder {
   hcm(h: N, path: string): C.HcmConfig {
     let healthCheck: C.HcmConfig['healthCheck'] = null;
     let suppressEnvoyHeaders = false;
+    let respectExpectedRqTimeout = false;
     const filters: N[] = h.http_filters ?? [];
     if (filters.length === 0) {
       // Envoy accepts an empty chain (and then never answers); nuncio always routes.
@@ -397,6 +415,9 @@ class Builder {
           this.err(p, `Error: terminal filter named ${f.name} of type envoy.filters.http.router must be the last filter in a http filter chain.`);
         }
         suppressEnvoyHeaders = tc?.suppress_envoy_headers === true;
+        respectExpectedRqTimeout = tc?.respect_expected_rq_timeout === true;
+        // true: nuncio always keeps the per-cluster response code and timing stats.
+        this.refuseSet(tc, 'dynamic_stats', `${p}.typed_config`, 'Router', true);
         return;
       }
       if (last) {
@@ -414,6 +435,13 @@ class Builder {
       // Envoy default is to accept absolute URLs on HTTP/1.1; nuncio does the same.
     }
     if (h1.default_host_for_http_10) this.err(`${path}.http_protocol_options.default_host_for_http_10`, 'not supported by nuncio');
+    // http_protocol_options.send_fully_qualified_url is a client-codec option: Envoy's downstream codec
+    // does not read it either, so here it changes nothing in Envoy or nuncio.
+    // 0 is Envoy's "no limit"; a stream limit is not implemented.
+    this.refuseSet(common, 'max_stream_duration', `${path}.common_http_protocol_options`, 'HttpProtocolOptions', 0, '0s');
+    // 0: the final GOAWAY at once when draining, which is what nuncio sends; the two-step drain is not implemented.
+    this.refuseSet(h, 'drain_timeout', path, 'HttpConnectionManager', 0, '0s');
+    this.refuseSet(h, 'delayed_close_timeout', path, 'HttpConnectionManager');
     if (common.max_response_headers_kb !== undefined) {
       // Accepted: upstream response heads are limited to this size.
     }
@@ -451,6 +479,7 @@ class Builder {
       internalCidrs: cidrs,
       suppressEnvoyHeaders,
       alwaysSetRequestIdInResponse: h.always_set_request_id_in_response === true,
+      respectExpectedRqTimeout,
     };
   }
 
@@ -554,7 +583,14 @@ class Builder {
       else this.err(lp, noImplementation(lf.name));
     });
     const statPrefix = l.stat_prefix || `${address.address.includes(':') ? `[${address.address}]` : address.address}_${address.port}`.replace(/:/g, '_');
-    return { name, address, statPrefix, filterChains, perConnectionBufferLimitBytes: l.per_connection_buffer_limit_bytes ?? 1024 * 1024 };
+    return {
+      name,
+      address,
+      statPrefix,
+      filterChains,
+      perConnectionBufferLimitBytes: l.per_connection_buffer_limit_bytes ?? 1024 * 1024,
+      ignoreGlobalConnLimit: l.ignore_global_conn_limit === true,
+    };
   }
 
   thresholds(list: N[] | undefined, path: string): C.ClusterConfig['circuitBreakers'] {
@@ -565,6 +601,7 @@ class Builder {
       const pr = t.priority ?? 'DEFAULT';
       if (seen.has(pr)) this.err(`${path}[${i}].priority`, `duplicate thresholds for priority ${pr}`);
       seen.add(pr);
+      this.refuseSet(t, 'track_remaining', `${path}[${i}]`, 'CircuitBreakers.Thresholds', false);
       const v: C.CircuitBreakerThresholds = {
         maxConnections: t.max_connections ?? 1024,
         maxPendingRequests: t.max_pending_requests ?? 1024,
@@ -656,10 +693,18 @@ class Builder {
         this.err(`${path}.typed_extension_protocol_options`, 'cannot be combined with the deprecated http_protocol_options / http2_protocol_options / common_http_protocol_options');
       }
       if (v.explicit_http_config?.http2_protocol_options) h2 = v.explicit_http_config.http2_protocol_options;
+      const h1p = `${path}.typed_extension_protocol_options.${key}.explicit_http_config.http_protocol_options`;
+      this.refuseSet(v.explicit_http_config?.http_protocol_options, 'send_fully_qualified_url', h1p, 'Http1ProtocolOptions', false);
+      const cp = `${path}.typed_extension_protocol_options.${key}.common_http_protocol_options`;
+      this.refuseSet(v.common_http_protocol_options, 'max_stream_duration', cp, 'HttpProtocolOptions', 0, '0s');
       if (v.common_http_protocol_options) common = v.common_http_protocol_options;
       if (v.upstream_http_protocol_options) this.err(`${path}.typed_extension_protocol_options.${key}.upstream_http_protocol_options`, 'not supported by nuncio');
     }
     if (h2) protocol = 'http2';
+    this.refuseSet(c.http_protocol_options, 'send_fully_qualified_url', `${path}.http_protocol_options`, 'Http1ProtocolOptions', false);
+    this.refuseSet(c.common_http_protocol_options, 'max_stream_duration', `${path}.common_http_protocol_options`, 'HttpProtocolOptions', 0, '0s');
+    this.refuseSet(c, 'respect_dns_ttl', path, 'Cluster', false);
+    this.refuseSet(c, 'close_connections_on_host_health_failure', path, 'Cluster', false);
     if (c.protocol_selection === 'USE_DOWNSTREAM_PROTOCOL') this.err(`${path}.protocol_selection`, 'USE_DOWNSTREAM_PROTOCOL is not supported by nuncio');
     let tls: C.UpstreamTlsContext | null = null;
     const ts = c.transport_socket?.typed_config;
@@ -672,6 +717,9 @@ class Builder {
       if (hh.codec_client_type === 'HTTP3') this.err(`${p}.http_health_check.codec_client_type`, 'HTTP3 is not supported by nuncio');
       if (hh.method && !['METHOD_UNSPECIFIED', 'GET', 'HEAD'].includes(hh.method)) this.err(`${p}.http_health_check.method`, `method ${hh.method} is not supported`);
       const interval = h.interval ?? 1000;
+      for (const f of ['unhealthy_edge_interval', 'healthy_edge_interval', 'no_traffic_healthy_interval']) this.refuseSet(h, f, p, 'HealthCheck');
+      this.refuseSet(h, 'interval_jitter_percent', p, 'HealthCheck', 0);
+      this.refuseSet(h, 'initial_jitter', p, 'HealthCheck', 0, '0s');
       return {
         timeoutMs: h.timeout ?? 1000,
         intervalMs: interval,

@@ -384,19 +384,9 @@ const http2Options = msg(
     max_inbound_window_update_frames_per_data_frame_sent: uint(1),
     stream_error_on_invalid_http_messaging: bool,
     override_stream_error_on_invalid_http_message: bool,
-    connection_keepalive: msg(
-      'config.core.v3.KeepaliveSettings',
-      {
-        interval: duration({ gte: 1 }),
-        timeout: duration({ gte: 1 }),
-        interval_jitter: percent,
-        connection_idle_interval: duration({ gte: 1 }),
-      },
-      { required: ['timeout'] },
-    ),
     use_oghttp2_codec: bool,
   },
-  { unsupported: ['allow_connect', 'allow_metadata', 'custom_settings_parameters', 'max_metadata_size'] },
+  { unsupported: ['allow_connect', 'allow_metadata', 'custom_settings_parameters', 'max_metadata_size', 'connection_keepalive'] },
 );
 
 const http1Options = msg(

@@ -115,6 +115,8 @@ export interface ListenerConfig {
   readonly statPrefix: string;
   readonly filterChains: readonly FilterChain[];
   readonly perConnectionBufferLimitBytes: number;
+  /** ignore_global_conn_limit: exempt from overload.global_downstream_max_connections (absent = false). */
+  readonly ignoreGlobalConnLimit?: boolean;
 }
 
 export interface Http2Options {
@@ -179,6 +181,8 @@ export interface HcmConfig {
   readonly suppressEnvoyHeaders: boolean;
   /** always_set_request_id_in_response. */
   readonly alwaysSetRequestIdInResponse: boolean;
+  /** Router filter: respect_expected_rq_timeout (absent = false). */
+  readonly respectExpectedRqTimeout?: boolean;
 }
 
 export interface HeaderValueOption {
@@ -210,6 +214,10 @@ export interface VirtualHost extends HeaderMutations {
   readonly routes: readonly Route[];
   readonly requireTls: 'NONE' | 'EXTERNAL_ONLY' | 'ALL';
   readonly retryPolicy: RetryPolicy | null;
+  /** include_request_attempt_count: x-envoy-attempt-count on each upstream attempt (absent = false). */
+  readonly includeRequestAttemptCount?: boolean;
+  /** include_attempt_count_in_response (absent = false). */
+  readonly includeAttemptCountInResponse?: boolean;
 }
 
 export interface StringMatch {

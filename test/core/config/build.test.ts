@@ -731,3 +731,130 @@ test('a typed_extension_protocol_options entry written as {} has no type', () =>
     [`${C0}.typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions: missing "@type"`],
   );
 });
+
+// ---- fields nuncio parses but does not implement: refused by name unless set to Envoy's default ----
+
+const HC = {
+  timeout: '1s',
+  interval: '5s',
+  unhealthy_threshold: 2,
+  healthy_threshold: 2,
+  http_health_check: { path: '/health' },
+};
+
+test('HCM, route config and router fields without an implementation are refused by name', () => {
+  assert.deepEqual(
+    rejectWith((b) => {
+      const h = hcmOf(b);
+      h.http_filters[0].typed_config.dynamic_stats = false;
+      h.common_http_protocol_options = { max_stream_duration: '30s' };
+      h.drain_timeout = '5s';
+      h.delayed_close_timeout = '0s';
+      h.route_config.most_specific_header_mutations_wins = true;
+      route0(b).route.retry_policy = { retry_on: '5xx', per_try_idle_timeout: '1s' };
+      h.route_config.virtual_hosts[0].retry_policy = { retry_on: '5xx', per_try_idle_timeout: '2s' };
+    }),
+    [
+      `${HCM}.http_filters[0].typed_config.dynamic_stats: Router.dynamic_stats is not supported by nuncio (only true is)`,
+      `${HCM}.common_http_protocol_options.max_stream_duration: HttpProtocolOptions.max_stream_duration is not supported by nuncio (only 0s is)`,
+      `${HCM}.drain_timeout: HttpConnectionManager.drain_timeout is not supported by nuncio (only 0s is)`,
+      `${HCM}.delayed_close_timeout: HttpConnectionManager.delayed_close_timeout is not supported by nuncio`,
+      `${RC}.most_specific_header_mutations_wins: RouteConfiguration.most_specific_header_mutations_wins is not supported by nuncio (only false is)`,
+      `${R0}.route.retry_policy.per_try_idle_timeout: RetryPolicy.per_try_idle_timeout is not supported by nuncio (only 0s is)`,
+      `${VH}.retry_policy.per_try_idle_timeout: RetryPolicy.per_try_idle_timeout is not supported by nuncio (only 0s is)`,
+    ],
+  );
+});
+
+test('the value nuncio has anyway is accepted: false, true, 0s', () => {
+  const s = acceptWith((b) => {
+    const h = hcmOf(b);
+    h.http_filters[0].typed_config.dynamic_stats = true;
+    h.http_filters[0].typed_config.respect_expected_rq_timeout = true;
+    h.common_http_protocol_options = { max_stream_duration: '0s' };
+    h.drain_timeout = '0s';
+    h.http_protocol_options = { send_fully_qualified_url: true }; // a client-codec option: Envoy's HCM ignores it too
+    h.route_config.most_specific_header_mutations_wins = false;
+    h.route_config.virtual_hosts[0].include_request_attempt_count = true;
+    h.route_config.virtual_hosts[0].include_attempt_count_in_response = true;
+    route0(b).route.retry_policy = { per_try_idle_timeout: '0s' };
+    b.static_resources.listeners[0].ignore_global_conn_limit = true;
+    Object.assign(b.static_resources.clusters[0], {
+      respect_dns_ttl: false,
+      close_connections_on_host_health_failure: false,
+      circuit_breakers: { thresholds: [{ track_remaining: false }] },
+      health_checks: [{ ...HC, interval_jitter_percent: 0, initial_jitter: '0s' }],
+    });
+  });
+  const fc = s.listeners[0].filterChains[0];
+  assert.equal(fc.hcm.respectExpectedRqTimeout, true);
+  assert.equal(fc.hcm.routeConfig.virtualHosts[0].includeRequestAttemptCount, true);
+  assert.equal(fc.hcm.routeConfig.virtualHosts[0].includeAttemptCountInResponse, true);
+  assert.equal(s.listeners[0].ignoreGlobalConnLimit, true);
+  const d = acceptWith(() => {});
+  assert.equal(d.listeners[0].filterChains[0].hcm.respectExpectedRqTimeout, false);
+  assert.equal(d.listeners[0].filterChains[0].hcm.routeConfig.virtualHosts[0].includeRequestAttemptCount, false);
+  assert.equal(d.listeners[0].ignoreGlobalConnLimit, false);
+});
+
+test('cluster fields without an implementation are refused by name', () => {
+  assert.deepEqual(
+    rejectWith((b) => {
+      Object.assign(b.static_resources.clusters[0], {
+        respect_dns_ttl: true,
+        close_connections_on_host_health_failure: true,
+        circuit_breakers: { thresholds: [{ max_connections: 10, track_remaining: true }] },
+        common_http_protocol_options: { max_stream_duration: '10s' },
+        http_protocol_options: { send_fully_qualified_url: true },
+        health_checks: [
+          {
+            ...HC,
+            unhealthy_edge_interval: '1s',
+            healthy_edge_interval: '1s',
+            no_traffic_healthy_interval: '60s',
+            interval_jitter_percent: 10,
+            initial_jitter: '1s',
+          },
+        ],
+      });
+      b.static_resources.clusters.push(
+        cluster('c1', {
+          typed_extension_protocol_options: {
+            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+              '@type': HTTP_OPTIONS_TYPE,
+              common_http_protocol_options: { max_stream_duration: '1s' },
+              explicit_http_config: { http_protocol_options: { send_fully_qualified_url: true } },
+            },
+          },
+        }),
+      );
+    }),
+    [
+      `${C0}.http_protocol_options.send_fully_qualified_url: Http1ProtocolOptions.send_fully_qualified_url is not supported by nuncio (only false is)`,
+      `${C0}.common_http_protocol_options.max_stream_duration: HttpProtocolOptions.max_stream_duration is not supported by nuncio (only 0s is)`,
+      `${C0}.respect_dns_ttl: Cluster.respect_dns_ttl is not supported by nuncio (only false is)`,
+      `${C0}.close_connections_on_host_health_failure: Cluster.close_connections_on_host_health_failure is not supported by nuncio (only false is)`,
+      `${C0}.health_checks[0].unhealthy_edge_interval: HealthCheck.unhealthy_edge_interval is not supported by nuncio`,
+      `${C0}.health_checks[0].healthy_edge_interval: HealthCheck.healthy_edge_interval is not supported by nuncio`,
+      `${C0}.health_checks[0].no_traffic_healthy_interval: HealthCheck.no_traffic_healthy_interval is not supported by nuncio`,
+      `${C0}.health_checks[0].interval_jitter_percent: HealthCheck.interval_jitter_percent is not supported by nuncio (only 0 is)`,
+      `${C0}.health_checks[0].initial_jitter: HealthCheck.initial_jitter is not supported by nuncio (only 0s is)`,
+      `${C0}.circuit_breakers.thresholds[0].track_remaining: CircuitBreakers.Thresholds.track_remaining is not supported by nuncio (only false is)`,
+      `static_resources.clusters[1].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config.http_protocol_options.send_fully_qualified_url: Http1ProtocolOptions.send_fully_qualified_url is not supported by nuncio (only false is)`,
+      `static_resources.clusters[1].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.common_http_protocol_options.max_stream_duration: HttpProtocolOptions.max_stream_duration is not supported by nuncio (only 0s is)`,
+    ],
+  );
+});
+
+test('HTTP/2 connection_keepalive is refused on listeners and clusters, whatever its value', () => {
+  assert.deepEqual(
+    rejectWith((b) => {
+      hcmOf(b).http2_protocol_options = { connection_keepalive: { interval: '10s', timeout: '5s' } };
+      b.static_resources.clusters[0].http2_protocol_options = { connection_keepalive: { timeout: '1s' } };
+    }),
+    [
+      `${HCM}.http2_protocol_options.connection_keepalive: Http2ProtocolOptions.connection_keepalive is not supported by nuncio`,
+      `${C0}.http2_protocol_options.connection_keepalive: Http2ProtocolOptions.connection_keepalive is not supported by nuncio`,
+    ],
+  );
+});
