@@ -233,7 +233,7 @@ export class WorkerRuntime {
       existing.l.close();
       this.listeners.delete(lc.name);
     }
-    const nl = new NodeListener(rts, lrow, gate(plan, push), `${lc.address.address}:${lc.address.port}`);
+    const nl = new NodeListener(rts, lrow, gate(plan, push, lc.ignoreGlobalConnLimit === true), `${lc.address.address}:${lc.address.port}`);
     await nl.listenFd(plan.fd);
     this.listeners.set(lc.name, { kind: 'node', l: nl });
   }
@@ -316,11 +316,15 @@ export class WorkerRuntime {
   }
 }
 
-function gate(plan: ListenerPlan, push: ConfigPush): ConnectionGate {
+/**
+ * `exempt` (ignore_global_conn_limit): the listener's connections still count towards the global total, as
+ * Envoy's accepted-socket count does, but the global limit never refuses them.
+ */
+function gate(plan: ListenerPlan, push: ConfigPush, exempt: boolean): ConnectionGate {
   const mine = new Int32Array(plan.counter);
   const global = new Int32Array(push.globalConnections);
   const limit = plan.connectionLimit;
-  const glimit = push.globalConnectionLimit;
+  const glimit = exempt ? 0 : push.globalConnectionLimit;
   return {
     admit(): number {
       const n = Atomics.add(mine, 0, 1) + 1;

@@ -1,5 +1,6 @@
 // Layered runtime: the listener connection_limit and overload.global_downstream_max_connections keys
-// refuse connection N+1 and count it; /runtime shows the merged layers, unknown keys included.
+// refuse connection N+1 and count it; a listener with ignore_global_conn_limit is exempt from the global
+// limit (its connections still count towards it); /runtime shows the merged layers, unknown keys included.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -9,7 +10,7 @@ import { stat as statOf } from '../helpers/admin.js';
 import { hcmListener } from '../helpers/config.js';
 
 let nuncio: Nuncio;
-const ports = { limited: 0, other: 0, admin: 0 };
+const ports = { limited: 0, other: 0, exempt: 0, admin: 0 };
 
 const listener = (name: string, port: number) => `
 ${hcmListener(name, port)}
@@ -23,7 +24,7 @@ before(async () => {
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
   const cfg = `
 static_resources:
-  listeners:${listener('limited', ports.limited)}${listener('other', ports.other)}
+  listeners:${listener('limited', ports.limited)}${listener('other', ports.other)}${listener('exempt', ports.exempt).replace('    filter_chains:', '    ignore_global_conn_limit: true\n    filter_chains:')}
 admin:
   address: { socket_address: { address: 127.0.0.1, port_value: ${ports.admin} } }
 layered_runtime:
@@ -94,6 +95,24 @@ test('overload.global_downstream_max_connections caps all listeners together', a
   assert.equal(await refused(extra), true);
   assert.equal(await stat(`listener.127.0.0.1_${ports.other}.downstream_global_cx_overflow`), 1);
   for (const s of held) s.destroy();
+  await sleep(50);
+});
+
+test('ignore_global_conn_limit: the listener is served over the global limit, and its connections count towards it', async () => {
+  await until(async () => (await stat(`listener.127.0.0.1_${ports.other}.downstream_cx_active`)) === 0);
+  const held = [await open(ports.other), await open(ports.other), await open(ports.other), await open(ports.limited)];
+  await until(async () => (await stat(`listener.127.0.0.1_${ports.other}.downstream_cx_active`)) === 3);
+  const exempt = await open(ports.exempt);
+  assert.equal(await refused(exempt), false, 'a fifth connection, on the exempt listener, is served');
+  assert.equal(await stat(`listener.127.0.0.1_${ports.exempt}.downstream_global_cx_overflow`), 0);
+  held.pop()!.destroy();
+  await until(async () => (await stat(`listener.127.0.0.1_${ports.limited}.downstream_cx_active`)) === 0);
+  // Four connections again, one of them on the exempt listener: the global limit is reached.
+  const extra = await open(ports.other);
+  assert.equal(await refused(extra), true, 'the exempt listener\'s connection counts towards the global limit');
+  assert.equal(await stat(`listener.127.0.0.1_${ports.other}.downstream_global_cx_overflow`), 2);
+  for (const s of held) s.destroy();
+  exempt.destroy();
   await sleep(50);
 });
 
