@@ -9,9 +9,11 @@ import { HealthFlag, type HostSpec } from '../../core/cluster/host.js';
 import type { StatsRegistry } from '../../core/stats/registry.js';
 import { KEYS } from '../../core/stats/registry.js';
 import { CLUSTER, HC_BASE, HEALTH_CHECK, OD_BASE, OUTLIER } from '../../core/stats/defs.js';
+import { OD_5XX, OD_GATEWAY, OD_LOCAL } from '../../core/cluster/runtime.js';
 import type { Discovery } from './dns.js';
 
 type Log = (level: string, msg: string) => void;
+type CheckResult = 'ok' | 'fail' | 'immediate' | 'network' | 'timeout';
 
 function hostKey(h: { address: string; port: number }): string {
   return `${h.address}:${h.port}`;
@@ -144,27 +146,28 @@ export class HealthChecker {
     return ms + (c.intervalJitterMs > 0 ? Math.floor(Math.random() * c.intervalJitterMs) : 0);
   }
 
-  /** One check: 'ok', 'fail' (answered, not healthy) or 'network' (no answer / timeout). */
-  private probe(cluster: string, hc: HostCheck): Promise<'ok' | 'fail' | 'immediate' | 'network'> {
+  /** One check: 'ok', 'fail' (answered, not healthy), 'network' (connection failed) or 'timeout' (no answer in time). */
+  private probe(cluster: string, hc: HostCheck): Promise<CheckResult> {
     const c = hc.cfg;
     const headers: Record<string, string> = { 'user-agent': 'Envoy/HC' };
     for (const o of c.http.requestHeadersToAdd) headers[o.key] = o.value;
     for (const n of c.http.requestHeadersToRemove) delete headers[n];
     const authority = c.http.host || cluster;
-    const judge = (status: number, h: Record<string, unknown>): 'ok' | 'fail' | 'immediate' => {
-      if (h['x-envoy-immediate-health-check-fail'] !== undefined) return 'immediate';
-      return c.http.expectedStatuses.some(([a, b]) => status >= a && status < b) ? 'ok' : 'fail';
+    // Envoy heeds x-envoy-immediate-health-check-fail only with a status outside expected_statuses.
+    const judge = (status: number, h: Record<string, unknown>): CheckResult => {
+      if (c.http.expectedStatuses.some(([a, b]) => status >= a && status < b)) return 'ok';
+      return h['x-envoy-immediate-health-check-fail'] !== undefined ? 'immediate' : 'fail';
     };
     return new Promise((resolve) => {
       let done = false;
-      const finish = (r: 'ok' | 'fail' | 'immediate' | 'network') => {
+      const finish = (r: CheckResult) => {
         if (done) return;
         done = true;
         clearTimeout(t);
         resolve(r);
       };
       const t = setTimeout(() => {
-        finish('network');
+        finish('timeout');
         hc.agent?.destroy();
         hc.agent = null;
         hc.session?.destroy();
@@ -197,7 +200,7 @@ export class HealthChecker {
     });
   }
 
-  private record(cluster: string, hc: HostCheck, r: 'ok' | 'fail' | 'immediate' | 'network'): void {
+  private record(cluster: string, hc: HostCheck, r: CheckResult): void {
     const st = this.stats(cluster);
     const k = hostKey(hc.host);
     const flags = this.flags(cluster);
@@ -211,16 +214,21 @@ export class HealthChecker {
       if (hc.pending || hc.successes >= hc.cfg.healthyThreshold) healthy = true;
     } else {
       if (st) st[HC_BASE + HEALTH_CHECK['health_check.failure']]++;
-      if (r === 'network' && st) st[HC_BASE + HEALTH_CHECK['health_check.network_failure']]++;
+      const network = r === 'network' || r === 'timeout';
+      if (network && st) st[HC_BASE + HEALTH_CHECK['health_check.network_failure']]++;
       hc.successes = 0;
       hc.failures++;
       // A wrong status (or the immediate-fail header) is unhealthy at once; silence needs the threshold.
-      if (r !== 'network' || hc.failures >= hc.cfg.unhealthyThreshold || hc.pending) healthy = false;
+      if (!network || hc.failures >= hc.cfg.unhealthyThreshold || hc.pending) healthy = false;
     }
     hc.pending = false;
     hc.healthy = healthy;
     let next = before & ~(HealthFlag.PENDING_ACTIVE_HC | HealthFlag.FAILED_ACTIVE_HC);
     if (!healthy) next |= HealthFlag.FAILED_ACTIVE_HC;
+    // Envoy: active_hc_timeout marks a failed host whose last failure was a timeout; any other failure,
+    // or becoming healthy, clears it (a success below healthy_threshold leaves it).
+    if (r === 'timeout' && !healthy) next |= HealthFlag.ACTIVE_HC_TIMEOUT;
+    else if (r !== 'ok' || healthy) next &= ~HealthFlag.ACTIVE_HC_TIMEOUT;
     if (next !== before) {
       flags.set(k, next);
       if ((before & HealthFlag.FAILED_ACTIVE_HC) !== (next & HealthFlag.FAILED_ACTIVE_HC)) {
@@ -280,25 +288,28 @@ export class OutlierDetector {
   onHit(cluster: string, address: string, port: number, which: number): void {
     const c = this.configs.get(cluster);
     if (!c || !c.outlierDetection) return;
-    const od = c.outlierDetection;
-    const st = this.stats(c);
     const key = `${address}:${port}`;
     const host = this.discovery.hosts(cluster).find((h) => hostKey(h) === key);
     if (!host) return;
-    if (which & 2) {
-      st[OD_BASE + OUTLIER['outlier_detection.ejections_detected_consecutive_gateway_failure']]++;
-      if (this.random() * 100 < od.enforcingConsecutiveGatewayFailure) {
-        this.eject(c, host, 'outlier_detection.ejections_enforced_consecutive_gateway_failure');
-        return;
-      }
-    }
-    if (which & 1) {
-      st[OD_BASE + OUTLIER['outlier_detection.ejections_detected_consecutive_5xx']]++;
-      if (this.random() * 100 < od.enforcingConsecutive5xx) this.eject(c, host, 'outlier_detection.ejections_enforced_consecutive_5xx');
-    }
+    // Envoy handles the gateway detection first; the 5xx one is then ignored if it ejected the host.
+    if (which & 2) this.detected(c, host, true);
+    if (which & 1) this.detected(c, host, false);
   }
 
-  private eject(c: ClusterConfig, host: HostSpec, stat: keyof typeof OUTLIER): void {
+  /** Envoy's onConsecutiveErrorWorker: count the detection, try to eject, restart that streak. */
+  private detected(c: ClusterConfig, host: HostSpec, gateway: boolean): void {
+    const key = hostKey(host);
+    if ((this.discovery.healthFlags.get(c.name)?.get(key) ?? 0) & HealthFlag.FAILED_OUTLIER_CHECK) return;
+    const st = this.stats(c);
+    st[OD_BASE + OUTLIER[gateway ? 'outlier_detection.ejections_detected_consecutive_gateway_failure' : 'outlier_detection.ejections_detected_consecutive_5xx']]++;
+    this.eject(c, host, gateway);
+    if (!gateway) st[OD_BASE + OUTLIER['outlier_detection.ejections_consecutive_5xx']]++; // deprecated: every 5xx detection
+    // Ejected or not, the streak starts over, so a host that keeps failing is detected again.
+    const counters = this.registry.outlierCounters(host.statIndex);
+    if (counters) Atomics.store(counters.array, counters.offset + (gateway ? OD_GATEWAY : OD_5XX), 0);
+  }
+
+  private eject(c: ClusterConfig, host: HostSpec, gateway: boolean): void {
     const od = c.outlierDetection!;
     const st = this.stats(c);
     const hosts = this.discovery.hosts(c.name);
@@ -310,23 +321,22 @@ export class OutlierDetector {
     const key = hostKey(host);
     const now = Date.now();
     const active = [...m.values()].filter((e) => e.until > now).length;
-    if ((m.get(key)?.until ?? 0) > now) return; // already ejected
-    // Envoy: no ejection once the ejected share has reached max_ejection_percent.
-    if (hosts.length > 0 && (active * 100) / hosts.length >= od.maxEjectionPercent) {
+    // Envoy (without always_eject_one_host): eject only if 100 * (ejected + 1) / hosts stays within
+    // max_ejection_percent, checked before enforcement; otherwise count an overflow.
+    if (((active + 1) * 100) / hosts.length > od.maxEjectionPercent) {
       st[OD_BASE + OUTLIER['outlier_detection.ejections_overflow']]++;
       return;
     }
+    if (!gateway) st[OD_BASE + OUTLIER['outlier_detection.ejections_total']]++; // deprecated: 5xx ejections allowed, enforced or not
+    if (this.random() * 100 >= (gateway ? od.enforcingConsecutiveGatewayFailure : od.enforcingConsecutive5xx)) return;
+    const stat = gateway ? 'outlier_detection.ejections_enforced_consecutive_gateway_failure' : 'outlier_detection.ejections_enforced_consecutive_5xx';
     const prev = m.get(key);
     const count = (prev?.count ?? 0) + 1;
     const duration = Math.min(od.baseEjectionTimeMs * count, Math.max(od.maxEjectionTimeMs, od.baseEjectionTimeMs));
     m.set(key, { count, until: now + duration });
     st[OD_BASE + OUTLIER[stat]]++;
     st[OD_BASE + OUTLIER['outlier_detection.ejections_enforced_total']]++;
-    st[OD_BASE + OUTLIER['outlier_detection.ejections_total']]++;
-    if (stat === 'outlier_detection.ejections_enforced_consecutive_5xx') st[OD_BASE + OUTLIER['outlier_detection.ejections_consecutive_5xx']]++;
     this.setFlag(c, key, true);
-    const counters = this.registry.outlierCounters(host.statIndex);
-    if (counters) for (let i = 0; i < 3; i++) Atomics.store(counters.array, counters.offset + i, 0);
     this.log('info', `outlier detection: ejected ${c.name} host ${key} for ${duration} ms (${stat.slice('outlier_detection.'.length)})`);
     // Uneject exactly on time too, not only at the next interval.
     setTimeout(() => this.sweep(c.name), duration + 5).unref();
@@ -341,6 +351,10 @@ export class OutlierDetector {
     for (const [key, e] of m) {
       if (e.until > 0 && e.until <= now) {
         e.until = 0;
+        // Envoy resets every streak at uneject, so a few errors right after do not eject again.
+        const host = this.discovery.hosts(cluster).find((h) => hostKey(h) === key);
+        const counters = host ? this.registry.outlierCounters(host.statIndex) : null;
+        if (counters) for (const slot of [OD_5XX, OD_GATEWAY, OD_LOCAL]) Atomics.store(counters.array, counters.offset + slot, 0);
         this.setFlag(c, key, false);
         this.log('info', `outlier detection: ${cluster} host ${key} is back`);
       }
