@@ -385,6 +385,12 @@ function peerPolicy(fc: FilterChain): PeerPolicy | null {
   return { request: true, require, verifyChain, san, requireSni: t.requireSni };
 }
 
+function sanMismatch(cert: tls.PeerCertificate): Error {
+  const e = new Error(`verify cert failed: SAN matcher, certificate SANs are [${cert.subjectaltname ?? ''}]`) as NodeJS.ErrnoException;
+  e.code = 'ERR_TLS_CERT_ALTNAME_INVALID';
+  return e;
+}
+
 function upstreamTls(c: ClusterConfig, m: ClusterTls | undefined): UpstreamTlsOptions {
   const t = c.tls!;
   const vc = t.common.validationContext;
@@ -393,7 +399,7 @@ function upstreamTls(c: ClusterConfig, m: ClusterTls | undefined): UpstreamTlsOp
   // Envoy checks the chain against trusted_ca (no CA: no verification, never the system store) and then
   // the SAN matchers; it never compares the certificate with the host name or the SNI.
   const checkServerIdentity = (_host: string, cert: tls.PeerCertificate): Error | undefined =>
-    san === null || san.matches(cert.subjectaltname) ? undefined : new Error(`verify cert failed: SAN matcher, certificate SANs are [${cert.subjectaltname ?? ''}]`);
+    san === null || san.matches(cert.subjectaltname) ? undefined : sanMismatch(cert);
   // One secure context per cluster: its CA, client certificate and protocol settings are parsed once.
   const secureContext = tls.createSecureContext({
     ...(ca ? { ca } : {}),
