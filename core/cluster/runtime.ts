@@ -76,8 +76,6 @@ export class ClusterRuntime {
   readonly hostSet: HostSet;
   readonly name: string;
   readonly thresholds: CircuitBreakerThresholds;
-  /** Requests whose retries are in progress (max_retries circuit breaker), this worker only. */
-  retriesActive = 0;
 
   constructor(
     readonly cfg: ClusterConfig,
@@ -136,4 +134,41 @@ export class ClusterRuntime {
   activeConnections(): number {
     return this.block.sum(CLUSTER.upstream_cx_active);
   }
+
+  /** Retries in progress across all workers (upstream_rq_retry_active: each worker counts in its own row). */
+  activeRetries(): number {
+    return this.block.sum(CLUSTER.upstream_rq_retry_active);
+  }
+
+  /** The retry circuit breaker's limit now (max_retries, or the retry budget over this cluster's load). */
+  retryLimit(): number {
+    const t = this.thresholds;
+    if (t.retryBudget === null) return t.maxRetries;
+    return retryLimit(t, this.block.sum(CLUSTER.upstream_rq_active) + this.block.sum(CLUSTER.upstream_rq_pending_active));
+  }
+
+  /** Envoy's retries().canCreate(): may one more retry start? */
+  canRetry(): boolean {
+    return this.activeRetries() < this.retryLimit();
+  }
+
+  /** A retry took a slot of the breaker; `retryEnded` gives it back (same worker). */
+  retryStarted(): void {
+    this.stats[CLUSTER.upstream_rq_retry_active]++;
+  }
+
+  retryEnded(): void {
+    this.stats[CLUSTER.upstream_rq_retry_active]--;
+  }
+}
+
+/**
+ * Envoy's RetryBudgetImpl::max(): with a retry budget, max(budget_percent% of the cluster's active plus
+ * pending requests — truncated to an integer, as the C++ conversion does — and min_retry_concurrency);
+ * without one, max_retries. `activeAndPending` is the cluster-wide sum.
+ */
+export function retryLimit(t: CircuitBreakerThresholds, activeAndPending: number): number {
+  const b = t.retryBudget;
+  if (b === null) return t.maxRetries;
+  return Math.max(Math.floor((b.budgetPercent / 100) * activeAndPending), b.minRetryConcurrency);
 }

@@ -431,6 +431,8 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     const now = this.hcm.services.clock.now();
     // Retry on status (5xx, gateway-error, retriable-4xx, retriable-status-codes) before forwarding.
     if (this.retry !== null && this.retry.shouldRetryStatus(status, headers) && this.tryRetry(false)) return;
+    // A retried attempt answered and is not retried again: its slot of the retry breaker is free.
+    this.releaseRetry();
     this.clearTryTimer();
     this.upstreamResponded = true;
     const hcm = this.hcm;
@@ -572,17 +574,23 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
 
   // ======================================================================== retries
 
-  /** Starts another attempt if the policy and the retry budget allow; true if one was scheduled. */
+  /**
+   * Starts another attempt if the policy and the cluster's retry circuit breaker (max_retries, or the
+   * retry budget, over all workers) allow; true if one was scheduled. Over the breaker's limit the
+   * caller forwards the response or failure it has, as Envoy does.
+   */
   private tryRetry(abandoned: boolean): boolean {
     const r = this.retry!;
     const cluster = this.cluster!;
+    // Envoy's shouldRetry first frees the slot the previous retry held (resetRetry), then decides.
+    this.releaseRetry();
     if (!this.retainBody && this.bytesReceived > 0) return false;
     if (r.remaining <= 0) {
       cluster.stats[CLUSTER.upstream_rq_retry_limit_exceeded]++;
       r.exhausted = true;
       return false;
     }
-    if (cluster.retriesActive >= cluster.thresholds.maxRetries) {
+    if (!cluster.canRetry()) {
       cluster.stats[CLUSTER.upstream_rq_retry_overflow]++;
       return false;
     }
@@ -591,11 +599,20 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     r.remaining--;
     cluster.stats[CLUSTER.upstream_rq_retry]++;
     cluster.stats[CLUSTER.upstream_rq_retry_backoff_exponential]++;
-    cluster.retriesActive++;
+    cluster.retryStarted();
     r.active = true;
     const delay = r.nextBackOff(this.hcm.services.random());
     this.timer2 = this.hcm.services.timers.schedule(delay, this, T_RETRY_BACKOFF);
     return true;
+  }
+
+  /** Gives back this request's slot of the retry circuit breaker, if it holds one. */
+  private releaseRetry(): void {
+    const r = this.retry;
+    if (r !== null && r.active) {
+      r.active = false;
+      this.cluster!.retryEnded();
+    }
   }
 
   // ======================================================================== replies
@@ -642,10 +659,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
       if (inRange) s[CODE_BASE_EXTERNAL + status - CODE_MIN]++;
       c.hist.record(CLUSTER_H['external.upstream_rq_time'], elapsed);
     }
-    if (c.retriesActive > 0 && this.retry !== null && this.retry.active) {
-      c.retriesActive--;
-      this.retry.active = false;
-    }
+    this.releaseRetry();
   }
 
   /**
@@ -743,10 +757,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     }
     const now = hcm.services.clock.now();
     hcm.hist.record(HCM_H.downstream_rq_time, now - this.startMono);
-    if (this.cluster !== null && this.retry !== null && this.retry.active) {
-      this.cluster.retriesActive--;
-      this.retry.active = false;
-    }
+    this.releaseRetry();
     if (hcm.accessLoggers.length > 0) this.writeAccessLogs(now);
   }
 

@@ -38,7 +38,7 @@ export function parseRetryOn(list: readonly string[]): number {
 export class RetryState {
   remaining: number;
   exhausted = false;
-  /** True while this request holds a slot of the max_retries circuit breaker. */
+  /** True while this request holds a slot of the cluster's retry circuit breaker (max_retries or budget). */
   active = false;
   private attempt = 0;
 

@@ -143,6 +143,10 @@ function breakerOpen(b: StatBlock, cfg: ClusterConfig | undefined, name: string)
       return b.sum(CLUSTER.upstream_rq_active) >= t.maxRequests ? 1 : 0;
     case 'rq_pending_open':
       return b.sum(CLUSTER.upstream_rq_pending_active) >= t.maxPendingRequests ? 1 : 0;
+    case 'rq_retry_open':
+      // Against max_retries even with a retry budget: Envoy's budget keeps the max_retries resource
+      // underneath, and that resource sets this gauge.
+      return b.sum(CLUSTER.upstream_rq_retry_active) >= t.maxRetries ? 1 : 0;
     default:
       return 0;
   }

@@ -120,6 +120,7 @@ export const CLUSTER_LIST = [
   c('upstream_rq_per_try_idle_timeout'),
   c('upstream_rq_per_try_timeout'),
   c('upstream_rq_retry'),
+  g('upstream_rq_retry_active'),
   c('upstream_rq_retry_backoff_exponential'),
   c('upstream_rq_retry_backoff_ratelimited'),
   c('upstream_rq_retry_limit_exceeded'),

@@ -3,8 +3,9 @@
 // and priority from the endpoint the host was resolved from.
 import type { CircuitBreakerThresholds, ClusterConfig, Endpoint } from '../../core/config/types.js';
 import { HealthFlag, healthFlagsText, type HostSpec } from '../../core/cluster/host.js';
-import { HOST, HOST_LIST } from '../../core/stats/defs.js';
-import type { StatsRegistry } from '../../core/stats/registry.js';
+import { retryLimit } from '../../core/cluster/runtime.js';
+import { CLUSTER, HOST, HOST_LIST } from '../../core/stats/defs.js';
+import { KEYS, type StatsRegistry } from '../../core/stats/registry.js';
 import { addressJson, hostPort, prettyJson, u64 } from './proto-json.js';
 
 export interface ClusterSource {
@@ -30,12 +31,22 @@ function endpointOf(c: ClusterConfig, h: HostSpec): Endpoint | undefined {
   );
 }
 
-function cbText(name: string, prio: string, t: CircuitBreakerThresholds): string {
+/**
+ * Active plus pending requests of a cluster's default priority, over all workers: a retry budget's
+ * limit follows them. nuncio sends every request at the default priority, so the high one has none.
+ */
+function defaultLoad(src: ClusterSource, c: ClusterConfig): number {
+  const b = src.registry.get(KEYS.cluster(c.altStatName || c.name));
+  return b === undefined ? 0 : b.sum(CLUSTER.upstream_rq_active) + b.sum(CLUSTER.upstream_rq_pending_active);
+}
+
+/** Envoy prints retries().max(): with a retry budget, the limit the budget gives at this moment. */
+function cbText(name: string, prio: string, t: CircuitBreakerThresholds, load: number): string {
   return (
     `${name}::${prio}_priority::max_connections::${t.maxConnections}\n` +
     `${name}::${prio}_priority::max_pending_requests::${t.maxPendingRequests}\n` +
     `${name}::${prio}_priority::max_requests::${t.maxRequests}\n` +
-    `${name}::${prio}_priority::max_retries::${t.maxRetries}\n`
+    `${name}::${prio}_priority::max_retries::${retryLimit(t, load)}\n`
   );
 }
 
@@ -52,8 +63,8 @@ export function renderClustersText(src: ClusterSource, clusters: readonly Cluste
       out += `${n}::outlier::local_origin_success_rate_average::-1\n`;
       out += `${n}::outlier::local_origin_success_rate_ejection_threshold::-1\n`;
     }
-    out += cbText(n, 'default', c.circuitBreakers.default);
-    out += cbText(n, 'high', c.circuitBreakers.high);
+    out += cbText(n, 'default', c.circuitBreakers.default, defaultLoad(src, c));
+    out += cbText(n, 'high', c.circuitBreakers.high, 0);
     out += `${n}::added_via_api::false\n`;
     for (const h of src.hosts(c.name)) {
       const p = `${n}::${hostPort(h.address, h.port)}::`;
@@ -74,13 +85,13 @@ export function renderClustersText(src: ClusterSource, clusters: readonly Cluste
   return out;
 }
 
-function thresholdsJson(t: CircuitBreakerThresholds, high: boolean): Record<string, unknown> {
+function thresholdsJson(t: CircuitBreakerThresholds, high: boolean, load: number): Record<string, unknown> {
   return {
     ...(high ? { priority: 'HIGH' } : {}),
     max_connections: t.maxConnections,
     max_pending_requests: t.maxPendingRequests,
     max_requests: t.maxRequests,
-    max_retries: t.maxRetries,
+    max_retries: retryLimit(t, load),
   };
 }
 
@@ -131,7 +142,7 @@ export function renderClustersJson(src: ClusterSource, clusters: readonly Cluste
     });
     const cs: Record<string, unknown> = { name: c.name };
     if (hosts.length > 0) cs.host_statuses = hosts;
-    cs.circuit_breakers = { thresholds: [thresholdsJson(c.circuitBreakers.default, false), thresholdsJson(c.circuitBreakers.high, true)] };
+    cs.circuit_breakers = { thresholds: [thresholdsJson(c.circuitBreakers.default, false, defaultLoad(src, c)), thresholdsJson(c.circuitBreakers.high, true, 0)] };
     cs.observability_name = c.altStatName || c.name;
     return cs;
   });

@@ -299,3 +299,38 @@ static_resources:
   assert.equal(value('circuit_breakers.default.rq_pending_open'), 1);
   assert.equal(value('circuit_breakers.high.rq_open'), 0);
 });
+
+test('upstream_rq_retry_active is the sum of the workers rows; rq_retry_open compares it with max_retries', async () => {
+  const { loadConfig } = await import('../../../core/config/load.js');
+  const { StatsRegistry, KEYS } = await import('../../../core/stats/registry.js');
+  const { collectStats } = await import('../../../core/stats/collect.js');
+  const { CLUSTER } = await import('../../../core/stats/defs.js');
+  const r = loadConfig(
+    [
+      {
+        name: 'cb.yaml',
+        text: `
+static_resources:
+  clusters:
+  - name: c
+    circuit_breakers: { thresholds: [{ max_retries: 2 }] }
+    load_assignment: { cluster_name: c, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 1 } } } }] }] }
+`,
+      },
+    ],
+    { readFile: () => null, getEnv: () => undefined },
+  );
+  assert.ok(r.ok);
+  const reg = new StatsRegistry(3);
+  reg.prepare(r.snapshot);
+  const b = reg.get(KEYS.cluster('c'))!;
+  const value = (n: string) => collectStats(reg, r.snapshot).stats.find((s) => s.name === `cluster.c.${n}`)?.value;
+  assert.equal(value('upstream_rq_retry_active'), 0, 'shown while zero (a plain gauge)');
+  assert.equal(value('circuit_breakers.default.rq_retry_open'), 0);
+  b.row(0)[CLUSTER.upstream_rq_retry_active] = 1;
+  assert.equal(value('circuit_breakers.default.rq_retry_open'), 0);
+  b.row(1)[CLUSTER.upstream_rq_retry_active] = 1;
+  assert.equal(value('upstream_rq_retry_active'), 2);
+  assert.equal(value('circuit_breakers.default.rq_retry_open'), 1);
+  assert.equal(value('circuit_breakers.high.rq_retry_open'), 0);
+});
