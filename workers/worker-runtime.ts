@@ -29,6 +29,7 @@ import { countServerConnections } from './runtime/proc-net.js';
 import type { ChainTls, ClusterTls, ConfigPush, FromWorker, ListenerPlan } from './protocol.js';
 import { SanMatchers } from './tls/san.js';
 import { CODEC } from '../core/stats/defs.js';
+import { IS_BUN } from './runtime/bun.js';
 
 type Listener = { kind: 'uws'; l: UwsListener; port: number } | { kind: 'node'; l: NodeListener } | { kind: 'bun'; l: BunListener };
 
@@ -400,14 +401,16 @@ function upstreamTls(c: ClusterConfig, m: ClusterTls | undefined): UpstreamTlsOp
   // the SAN matchers; it never compares the certificate with the host name or the SNI.
   const checkServerIdentity = (_host: string, cert: tls.PeerCertificate): Error | undefined =>
     san === null || san.matches(cert.subjectaltname) ? undefined : sanMismatch(cert);
-  // One secure context per cluster: its CA, client certificate and protocol settings are parsed once.
-  const secureContext = tls.createSecureContext({
+  const material: tls.SecureContextOptions = {
     ...(ca ? { ca } : {}),
     ...(m && m.certChainPem ? { cert: m.certChainPem, key: m.privateKeyPem, ...(m.passphrase ? { passphrase: m.passphrase } : {}) } : {}),
     ...paramOptions(t.common.params, 'TLSv1.2'),
-  });
+  };
   const base: tls.ConnectionOptions = {
-    secureContext,
+    // The material stays readable (the fetch pool passes ca to fetch); on Node one secure context per
+    // cluster parses it once, and tls.connect then ignores the loose fields.
+    ...material,
+    ...(IS_BUN ? {} : { secureContext: tls.createSecureContext(material) }),
     // Envoy sends SNI only when `sni` is set (auto_sni is refused by the config checks).
     ...(t.sni && !/^[0-9.:]+$/.test(t.sni) ? { servername: t.sni } : {}),
     rejectUnauthorized: ca !== '',
