@@ -25,6 +25,7 @@ import { createAccessLogRecord, type AccessLogRecord } from '../access-log/recor
 import { RF_DC, RF_LH, RF_LR, RF_NC, RF_NR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UR, RF_UT, RF_URX } from '../access-log/response-flags.js';
 import { RetryState } from './retry.js';
 import { applyPathPolicy } from './path-policy.js';
+import { localPortOf, normalizeHost } from './host-port.js';
 
 const T_GLOBAL = 0;
 const T_PER_TRY = 1;
@@ -145,6 +146,10 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     }
     // Path normalisation (fragment, escaped slashes, normalize_path, merge_slashes) before any routing.
     if (!applyPathPolicy(this)) return;
+    const cfg = hcm.cfg;
+    if (cfg.stripAnyHostPort || cfg.stripMatchingHostPort) {
+      this.authority = normalizeHost(this.authority, cfg.stripAnyHostPort, cfg.stripMatchingHostPort, localPortOf(this.localAddress));
+    }
     this.mutateRequestHeaders();
 
     // envoy.filters.http.health_check: answers the checks load balancers send, failing them while
@@ -344,7 +349,10 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     let timeout = action.timeoutMs;
     let perTry = action.retryPolicy?.perTryTimeoutMs ?? route.vhost.config.retryPolicy?.perTryTimeoutMs ?? 0;
     if (this.internal) {
-      const t = hGet(h, 'x-envoy-upstream-rq-timeout-ms');
+      // respect_expected_rq_timeout: an egress Envoy's expected timeout, when sent, is the route timeout.
+      const e = hcm.cfg.respectExpectedRqTimeout === true ? hGet(h, 'x-envoy-expected-rq-timeout-ms') : undefined;
+      const t = e === undefined ? hGet(h, 'x-envoy-upstream-rq-timeout-ms') : undefined;
+      if (e !== undefined && /^\d+$/.test(e)) timeout = Number(e);
       if (t !== undefined && /^\d+$/.test(t)) timeout = Number(t);
       const pt = hGet(h, 'x-envoy-upstream-rq-per-try-timeout-ms');
       if (pt !== undefined && /^\d+$/.test(pt)) perTry = Number(pt);
@@ -383,6 +391,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     this.host = host;
     if (action.autoHostRewrite && host.hostname !== '') this.upstreamAuthority = host.hostname;
     this.attempts++;
+    if (this.route!.vhost.config.includeRequestAttemptCount === true) hSet(this.upstreamHeaders, 'x-envoy-attempt-count', msText(this.attempts));
     // The first attempt starts in the same turn as the request: its start time is the request's.
     this.upstreamStartMono = this.attempts === 1 ? this.startMono : this.hcm.services.clock.now();
     host.active++;
@@ -729,6 +738,11 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
       applyMutations(h, hcm.responseMutations(route.vhost.config), this);
     }
     if (this.route !== null || routeHeaders) applyMutations(h, hcm.responseMutations(hcm.cfg.routeConfig), this);
+    // Once the router has a cluster, every response (local replies too) counts at least the first attempt.
+    if (this.cluster !== null && this.route!.vhost.config.includeAttemptCountInResponse === true) {
+      hSet(h, 'x-envoy-attempt-count', msText(this.attempts > 0 ? this.attempts : 1));
+    }
+    if (hcm.cfg.alwaysSetRequestIdInResponse && this.requestId !== '') hSet(h, 'x-request-id', this.requestId);
     if (hcm.services.state.draining && this.protocol !== 'HTTP/2') this.ds.closeAfterResponse();
   }
 
