@@ -53,13 +53,20 @@ export function bunListenerMode(l: ListenerConfig, caps: BunCapabilities, connec
         'to count or refuse connections; remove the limit or run nuncio on Node.js',
     );
   }
-  if (globalLimit > 0) {
+  // ignore_global_conn_limit: the global limit never refuses this listener's connections.
+  if (globalLimit > 0 && l.ignoreGlobalConnLimit !== true) {
     errors.push(
       `${name}: runtime overload.global_downstream_max_connections is ${globalLimit}, but Bun.serve has no per-connection hook ` +
         'to count or refuse connections; remove the limit or run nuncio on Node.js',
     );
   }
   const fc = l.filterChains[0];
+  if (fc?.tls?.requireSni) {
+    errors.push(
+      `${name}: require_sni: Bun.serve does not tell nuncio whether a connection sent a server name (SNI), so it cannot ` +
+        'refuse those that did not; remove require_sni or run nuncio on Node.js',
+    );
+  }
   if (fc === undefined || errors.length > 0) return { mode: null, errors, warnings };
 
   const codec = fc.hcm.codec;

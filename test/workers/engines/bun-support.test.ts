@@ -90,6 +90,16 @@ test('connection limits and several filter chains are refused by name', () => {
   assert.match(two.errors[0], /^listener 'web' has 2 filter chains: Bun\.serve does not tell a request which server name \(SNI\)/);
 });
 
+test('require_sni is refused by name; ignore_global_conn_limit exempts a listener from the global limit', () => {
+  const sni = verdict(chain('HTTP1', { tls: TLS() + '\n          require_sni: true' }));
+  assert.equal(sni.mode, null);
+  assert.match(sni.errors[0], /^listener 'web': require_sni: Bun\.serve does not tell nuncio whether a connection sent a server name/);
+  const s = listener(chain('HTTP1'));
+  const exempt = bunListenerMode({ ...s.listeners[0], ignoreGlobalConnLimit: true }, WITH_H2, 0, 5);
+  assert.deepEqual(exempt.errors, []);
+  assert.notEqual(exempt.mode, null);
+});
+
 test('what Bun cannot apply is a warning naming the listener', () => {
   const v = verdict(
     chain('HTTP1', {
