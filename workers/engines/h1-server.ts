@@ -20,6 +20,7 @@ const T_IDLE = 0;
 const T_HEAD_HEADERS = 1; // request_headers_timeout
 const T_HEAD_IDLE = 2; // stream_idle_timeout
 const T_HEAD_REQUEST = 3; // request_timeout
+const T_MAX_DURATION = 4; // HCM max_connection_duration
 
 /** Marks "head in progress" when no head timeout is configured. */
 const NO_TIMER: TimerHandle = { cancel(): void {} };
@@ -165,6 +166,7 @@ export class H1ServerConn implements H1Handler, TimerTarget, TransportHandler {
   private readPaused = false;
   private pipelinePaused = false;
   private idleTimer: TimerHandle | null = null;
+  private maxTimer: TimerHandle | null = null;
   /** Runs while a request head is arriving in pieces: the nearest of its three deadlines. */
   private headTimer: TimerHandle | null = null;
   private headStart = 0;
@@ -185,6 +187,7 @@ export class H1ServerConn implements H1Handler, TimerTarget, TransportHandler {
     this.parser = new H1Parser('request', this, { maxHeaderBytes: cfg.maxRequestHeadersKb * 1024, maxHeaders: cfg.maxHeadersCount });
     socket.setHandler(this);
     this.armIdle();
+    if (cfg.maxConnectionDurationMs > 0) this.maxTimer = hcm.services.timers.schedule(cfg.maxConnectionDurationMs, this, T_MAX_DURATION);
   }
 
   // ---------------------------------------------------------------- transport side
@@ -239,6 +242,10 @@ export class H1ServerConn implements H1Handler, TimerTarget, TransportHandler {
     this.closed = true;
     this.cancelIdle();
     this.cancelHead();
+    if (this.maxTimer !== null) {
+      this.maxTimer.cancel();
+      this.maxTimer = null;
+    }
     const cur = this.current;
     if (cur !== null) {
       cur.stopStreamTimers();
@@ -281,6 +288,16 @@ export class H1ServerConn implements H1Handler, TimerTarget, TransportHandler {
 
   // ---------------------------------------------------------------- timers
   onTimer(kind: number): void {
+    if (kind === T_MAX_DURATION) {
+      this.maxTimer = null;
+      if (this.closed) return;
+      // HCM max_connection_duration: no new request on this connection; an in-flight response goes out
+      // with `connection: close` (or, its head already sent, the connection closes after it); idle: close now.
+      this.hcm.stats[HCM.downstream_cx_max_duration_reached]++;
+      this.keepAlive = false;
+      if (this.current === null && this.parsing === null) this.socket.end();
+      return;
+    }
     if (kind === T_IDLE) {
       this.idleTimer = null;
       if (this.closed || this.current !== null || this.parsing !== null || this.headTimer !== null) return;

@@ -1,5 +1,5 @@
 // Per-connection HTTP/2 protections Envoy's connection manager and codec apply, on top of what node:http2
-// (nghttp2) enforces itself: the HCM idle_timeout, the premature-reset (rapid reset, CVE-2023-44487)
+// (nghttp2) enforces itself: the HCM idle_timeout and max_connection_duration, the premature-reset (rapid reset, CVE-2023-44487)
 // accounting, the PRIORITY flood limit, and the counters for floods and refusals node handles natively
 // (it reports them only as session errors, or - for streams it refuses before they reach JavaScript -
 // not at all, so those are found from the gaps they leave in the client's stream ids).
@@ -16,6 +16,7 @@ const PREMATURE_RESET_TOTAL_STREAMS = 500;
 const PREMATURE_RESET_LIFETIME_MS = 2000;
 
 const T_IDLE = 0;
+const T_MAX_DURATION = 1;
 
 const kGuard = Symbol('nuncio.h2guard');
 type GuardedSession = http2.ServerHttp2Session & { [kGuard]?: H2SessionGuard };
@@ -28,6 +29,7 @@ export class H2SessionGuard implements TimerTarget {
   private priorityFrames = 0;
   private lastStreamId = -1;
   private idleTimer: TimerHandle | null = null;
+  private maxTimer: TimerHandle | null = null;
   private done = false;
 
   constructor(
@@ -39,6 +41,8 @@ export class H2SessionGuard implements TimerTarget {
     session.on('priority', onPriority);
     session.once('close', onSessionClose);
     this.armIdle();
+    const max = hcm.cfg.maxConnectionDurationMs;
+    if (max > 0) this.maxTimer = hcm.services.timers.schedule(max, this, T_MAX_DURATION);
   }
 
   static of(session: http2.Http2Session | undefined): H2SessionGuard | undefined {
@@ -106,6 +110,19 @@ export class H2SessionGuard implements TimerTarget {
   }
 
   onTimer(kind: number): void {
+    if (kind === T_MAX_DURATION) {
+      this.maxTimer = null;
+      if (this.done) return;
+      // HCM max_connection_duration: drain as Envoy does (GOAWAY, in-flight streams finish, then close).
+      this.hcm.stats[HCM.downstream_cx_max_duration_reached]++;
+      this.done = true;
+      const s = this.session;
+      if (!s.destroyed) {
+        s.goaway(NGHTTP2_NO_ERROR);
+        s.close();
+      }
+      return;
+    }
     if (kind !== T_IDLE) return;
     this.idleTimer = null;
     if (this.done || this.active > 0) return;
@@ -137,6 +154,10 @@ export class H2SessionGuard implements TimerTarget {
     if (this.idleTimer !== null) {
       this.idleTimer.cancel();
       this.idleTimer = null;
+    }
+    if (this.maxTimer !== null) {
+      this.maxTimer.cancel();
+      this.maxTimer = null;
     }
   }
 }
