@@ -41,7 +41,7 @@ export interface ListenerPlan {
   readonly tls: readonly (ChainTls | null)[];
   /** Connection limit from the runtime (0 = none). */
   readonly connectionLimit: number;
-  /** Open connections of this listener over all workers (Int32Array[0], Atomics). */
+  /** Open connections of this listener (Int32Array, Atomics): [0] over all workers, [1 + w] worker w's. */
   readonly counter: SharedArrayBuffer;
 }
 
@@ -55,7 +55,7 @@ export interface ConfigPush {
   readonly membership: Readonly<Record<string, readonly HostSpec[]>>;
   /** Global downstream connection limit (overload.global_downstream_max_connections; 0 = none). */
   readonly globalConnectionLimit: number;
-  /** Shared counter of open downstream connections across workers (Int32Array over this). */
+  /** Open downstream connections (Int32Array over this): [0] across workers, [1 + w] worker w's. */
   readonly globalConnections: SharedArrayBuffer;
   /**
    * Server-wide flags the admin thread writes and workers read on the request path (Int32Array over

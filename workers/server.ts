@@ -57,7 +57,8 @@ export class Server {
   private readonly dups: RawHandle[] = [];
   private readonly fdDup = new FdDuplicator();
   private readonly counters = new Map<string, SharedArrayBuffer>();
-  private readonly globalConnections = new SharedArrayBuffer(4);
+  /** ConfigPush.globalConnections: [0] total, [1 + w] worker w's share. */
+  private readonly globalConnections: SharedArrayBuffer;
   /** [0]: health check failed (ConfigPush.serverFlags). */
   private readonly serverFlags = new Int32Array(new SharedArrayBuffer(4));
   private readonly tlsFiles = new TlsFiles();
@@ -71,6 +72,12 @@ export class Server {
   private adminLayer: Record<string, RuntimeValue> = {};
   private flushTimer: ReturnType<typeof setInterval> | null = null;
   private shuttingDown: Promise<void> | null = null;
+  /** /drain_listeners stopped the listeners (they stay stopped, also in a replaced worker). */
+  private listenersStopped = false;
+  /** /drain_listeners?graceful is in force: responses discourage keep-alive. */
+  private discouraging = false;
+  /** /drain_listeners?graceful: stops the listeners when --drain-time-s is over. */
+  private drainTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly listenerAddrs = new Map<string, string>();
   private reuseKeys = new Set<string>();
   /** On Bun: how each listener runs on Bun.serve (decided by checkBun). */
@@ -82,6 +89,7 @@ export class Server {
     readonly log: Logger,
   ) {
     this.rows = options.concurrency + 1;
+    this.globalConnections = new SharedArrayBuffer(4 * this.rows);
   }
 
   // ================================================================= start-up
@@ -237,7 +245,7 @@ export class Server {
       const key = `${l.name}|${l.address.address}:${l.address.port}`;
       let counter = this.counters.get(l.name);
       if (!counter) {
-        counter = new SharedArrayBuffer(4);
+        counter = new SharedArrayBuffer(4 * this.rows);
         this.counters.set(l.name, counter);
       }
       return {
@@ -323,9 +331,16 @@ export class Server {
         b.resetRow(i, gauges);
       }
     }
+    // Its connections no longer count against connection limits.
+    for (const buf of [...this.counters.values(), this.globalConnections]) {
+      const a = new Int32Array(buf);
+      Atomics.sub(a, 0, Atomics.exchange(a, 1 + i, 0));
+    }
     // The dead worker's descriptors closed with it: the replacement gets fresh ones.
     void this.dupFds([i], true).then(() => {
       this.startWorker(i);
+      // A drain in force applies to the replacement before its config (it opens no stopped listener).
+      if (this.listenersStopped || this.discouraging) this.send(i, { type: 'drain', graceful: !this.listenersStopped });
       return this.pushTo(i, this.snap);
     });
   }
@@ -445,7 +460,8 @@ export class Server {
       this.refreshRuntime(next);
       if (IS_BUN) this.bunModes = await this.checkBun(next);
       this.registry.prepare(next);
-      this.bindListeners(next);
+      // Stopped listeners stay stopped (the workers open none): nothing to bind.
+      if (!this.listenersStopped) this.bindListeners(next);
       await this.dupFds(this.workerIndexes());
       this.health.apply(next);
       this.outlier.apply(next);
@@ -584,8 +600,18 @@ export class Server {
       drainListeners: (o) => {
         this.state = 1;
         this.serverStats()[SERVER['server.state']] = 1;
-        this.broadcast({ type: 'drain', graceful: o.graceful });
-        if (!o.skipExit && !o.graceful) void this.shutdown(0);
+        // Envoy: the listeners stop (at once, or after a graceful drain period in which they still
+        // accept and responses discourage keep-alive; never with skip_exit); the process keeps running.
+        if (!o.graceful) {
+          this.stopListeners();
+          return;
+        }
+        this.discouraging = true;
+        this.broadcast({ type: 'drain', graceful: true });
+        if (!o.skipExit && this.drainTimer === null && !this.listenersStopped) {
+          this.drainTimer = setTimeout(() => this.stopListeners(), this.options.drainTimeS * 1000);
+          this.drainTimer.unref();
+        }
       },
       quit: () => void this.shutdown(0),
       logLevel: () => this.log.levelName,
@@ -598,6 +624,21 @@ export class Server {
       firstCertExpiryMs: () => this.tls.firstExpiry,
       listenerAddresses: () => this.listenerAddrs,
     };
+  }
+
+  /**
+   * Workers stop accepting and drain their connections. The admin thread's own descriptors of the
+   * node engine's sockets are closed too: while one is open the socket stays in LISTEN and the kernel
+   * completes handshakes nobody will accept, where a client should be refused.
+   */
+  private stopListeners(): void {
+    if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    this.listenersStopped = true;
+    this.broadcast({ type: 'drain', graceful: false });
+    for (const b of this.bound.values()) b.close();
+    this.bound.clear();
+    this.workerFds.clear();
   }
 
   refreshGauges(): void {
@@ -614,11 +655,12 @@ export class Server {
       this.state = 1;
       if (this.registry) this.serverStats()[SERVER['server.state']] = 1;
       if (this.flushTimer) clearInterval(this.flushTimer);
+      if (this.drainTimer !== null) clearTimeout(this.drainTimer);
       this.discovery?.stop();
       this.health?.stop();
       this.outlier?.stop();
       const deadline = this.options.drainTimeS * 1000;
-      await Promise.all(
+      const stopped = Promise.all(
         this.workers.map(
           (w, i) =>
             new Promise<void>((resolve) => {
@@ -627,6 +669,10 @@ export class Server {
             }),
         ),
       );
+      // New connections are refused during the drain (see stopListeners).
+      for (const b of this.bound.values()) b.close();
+      this.bound.clear();
+      await stopped;
       await Promise.all(this.workers.map((w) => w.task));
       await this.pool?.destroy();
       for (const b of this.bound.values()) b.close();

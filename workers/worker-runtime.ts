@@ -54,10 +54,16 @@ export class WorkerRuntime {
   private readonly histWriters = new Map<string, HistogramWriter>();
   readonly hostStats: HostStats;
   private readonly listeners = new Map<string, Listener>();
+  /** Listeners a reload removed or replaced that may still have connections. */
+  private retired: Listener[] = [];
   private readonly sinks = new Map<string, AccessLogSink>();
   private codecStats: Float64Array = new Float64Array(64);
   readonly services: WorkerServices;
   private version = 0;
+  /** The admin thread asked for a drain (/drain_listeners or shutdown). */
+  private drainRequested = false;
+  /** The listeners were stopped (/drain_listeners or shutdown). */
+  private listenersStopped = false;
 
   constructor(
     readonly worker: number,
@@ -151,8 +157,7 @@ export class WorkerRuntime {
     }
     for (const [name, l] of this.listeners) {
       if (!seen.has(name)) {
-        if (l.kind === 'node') l.l.close(true);
-        else l.l.close();
+        this.retire(l);
         this.listeners.delete(name);
       }
     }
@@ -196,6 +201,9 @@ export class WorkerRuntime {
     const lrow = this.row(KEYS.listener(lc.statPrefix));
     const chains = lc.filterChains.map((fc) => this.buildHcm(fc, lc, s));
     const existing = this.listeners.get(lc.name);
+    // Once /drain_listeners stopped them nothing listens again (Envoy refuses listener changes then):
+    // a stopped listener only takes the new routes for the connections it still has.
+    if (this.listenersStopped && existing?.kind !== plan.engine) return;
     if (plan.engine === 'bun') {
       this.applyBunListener(lc, plan, chains[0], existing);
       return;
@@ -206,8 +214,7 @@ export class WorkerRuntime {
         return;
       }
       if (existing) {
-        if (existing.kind === 'node') existing.l.close(true);
-        else existing.l.close();
+        this.retire(existing);
         this.listeners.delete(lc.name);
       }
       const t = plan.tls[0];
@@ -231,10 +238,10 @@ export class WorkerRuntime {
       return;
     }
     if (existing) {
-      existing.l.close();
+      this.retire(existing);
       this.listeners.delete(lc.name);
     }
-    const nl = new NodeListener(rts, lrow, gate(plan, push, lc.ignoreGlobalConnLimit === true), `${lc.address.address}:${lc.address.port}`);
+    const nl = new NodeListener(rts, lrow, gate(plan, push, lc.ignoreGlobalConnLimit === true, this.worker), `${lc.address.address}:${lc.address.port}`);
     await nl.listenFd(plan.fd);
     this.listeners.set(lc.name, { kind: 'node', l: nl });
   }
@@ -256,11 +263,19 @@ export class WorkerRuntime {
     } catch (e) {
       throw new Error(`cannot bind ${lc.address.address}:${lc.address.port}: ${(e as Error).message}`);
     }
-    if (existing) {
-      if (existing.kind === 'node') existing.l.close(true);
-      else existing.l.close();
-    }
+    if (existing) this.retire(existing);
     this.listeners.set(lc.name, { kind: 'bun', l: bl });
+  }
+
+  /**
+   * Stops a listener a reload removed or replaced. Its connections finish (node engine: drained), and
+   * shutdown still waits for and closes them: uWS sockets left open at thread exit abort the process.
+   */
+  private retire(l: Listener): void {
+    if (l.kind === 'node') l.l.close(true);
+    else l.l.close();
+    this.retired = this.retired.filter((r) => connectionsOf(r) > 0);
+    this.retired.push(l);
   }
 
   // ---------------------------------------------------------------- membership, health, drain
@@ -278,10 +293,19 @@ export class WorkerRuntime {
 
   setHealthFailed(failed: boolean): void {
     // The flag itself is shared (serverFlags); the message ends keep-alive (Envoy drains on failure).
-    this.state.draining = failed;
+    // /healthcheck/ok does not end a drain the admin asked for.
+    this.state.draining = failed || this.drainRequested;
+  }
+
+  /** Graceful drain (/drain_listeners?graceful): responses end keep-alive, the listeners still accept. */
+  discourage(): void {
+    this.drainRequested = true;
+    this.state.draining = true;
   }
 
   drainListeners(): void {
+    this.drainRequested = true;
+    this.listenersStopped = true;
     this.state.draining = true;
     for (const l of this.listeners.values()) {
       if (l.kind === 'node') l.l.close(true);
@@ -294,17 +318,18 @@ export class WorkerRuntime {
     this.drainListeners();
     const until = Date.now() + deadlineMs;
     while (Date.now() < until && this.openConnections() > 0) await new Promise((r) => setTimeout(r, 50));
-    for (const l of this.listeners.values()) if (l.kind !== 'uws') l.l.destroyAll();
+    // Connections left when the drain time is over are closed (Envoy), before the upstream pools go:
+    // clients see their connection end, not a 503 made from the pools' teardown.
+    for (const l of this.listeners.values()) l.l.destroyAll();
+    for (const l of this.retired) l.l.destroyAll();
     for (const c of this.clusters.values()) for (const h of c.hostSet.hosts) (h.pool as UpstreamPool | null)?.destroy();
     await Promise.all([...this.sinks.values()].map((s) => s.close()));
   }
 
   private openConnections(): number {
     let n = 0;
-    for (const l of this.listeners.values()) {
-      // uWS has no connection hooks: count the port's sockets in the kernel's table instead.
-      n += l.kind === 'uws' ? countServerConnections(l.port) : l.l.connections;
-    }
+    for (const l of this.listeners.values()) n += connectionsOf(l);
+    for (const l of this.retired) n += connectionsOf(l);
     return n;
   }
 
@@ -317,15 +342,22 @@ export class WorkerRuntime {
   }
 }
 
+function connectionsOf(l: Listener): number {
+  // uWS has no connection hooks: count the port's sockets in the kernel's table instead.
+  return l.kind === 'uws' ? countServerConnections(l.port) : l.l.connections;
+}
+
 /**
  * `exempt` (ignore_global_conn_limit): the listener's connections still count towards the global total, as
  * Envoy's accepted-socket count does, but the global limit never refuses them.
  */
-function gate(plan: ListenerPlan, push: ConfigPush, exempt: boolean): ConnectionGate {
+function gate(plan: ListenerPlan, push: ConfigPush, exempt: boolean, worker: number): ConnectionGate {
   const mine = new Int32Array(plan.counter);
   const global = new Int32Array(push.globalConnections);
   const limit = plan.connectionLimit;
   const glimit = exempt ? 0 : push.globalConnectionLimit;
+  // This worker's share, which the admin thread gives back if the worker dies holding connections.
+  const own = 1 + worker;
   return {
     admit(): number {
       const n = Atomics.add(mine, 0, 1) + 1;
@@ -334,12 +366,17 @@ function gate(plan: ListenerPlan, push: ConfigPush, exempt: boolean): Connection
       if (verdict !== ADMIT) {
         Atomics.sub(mine, 0, 1);
         Atomics.sub(global, 0, 1);
+      } else {
+        Atomics.add(mine, own, 1);
+        Atomics.add(global, own, 1);
       }
       return verdict;
     },
     release(): void {
       Atomics.sub(mine, 0, 1);
       Atomics.sub(global, 0, 1);
+      Atomics.sub(mine, own, 1);
+      Atomics.sub(global, own, 1);
     },
   };
 }

@@ -34,7 +34,8 @@ export default async function run(task: WorkerTask): Promise<string> {
         rt.setHealthFailed(m.failed);
         break;
       case 'drain':
-        rt.drainListeners();
+        if (m.graceful) rt.discourage();
+        else rt.drainListeners();
         break;
       case 'crash':
         if (process.env.NUNCIO_TEST_HOOKS === '1') process.exit(70);

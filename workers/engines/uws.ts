@@ -349,6 +349,16 @@ export class UwsListener {
     }
   }
 
+  /**
+   * Closes every connection now, idle or not (in-flight requests are aborted). A worker thread that
+   * ended with uWS sockets still open would abort the whole process (uv_loop_close with open handles).
+   * App.close() is in the 20.30 binary but not in its typings.
+   */
+  destroyAll(): void {
+    this.token = null;
+    (this.app as TemplatedApp & { close(): void }).close();
+  }
+
   private onRequest(res: HttpResponse, req: HttpRequest): void {
     const hcm = this.hcm;
     const method = req.getCaseSensitiveMethod();
