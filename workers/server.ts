@@ -41,6 +41,9 @@ interface WorkerSlot {
   task: Promise<unknown>;
 }
 
+/** uWebSockets.js 20.30 closes idle keep-alive connections after this, whatever idle_timeout says. */
+const UWS_IDLE_TIMEOUT_MS = 10_000;
+
 export class Server {
   readonly startedAtMs = Date.now();
   private snap!: Snapshot;
@@ -174,6 +177,13 @@ export class Server {
     // Operators whose clients send what uWS 20.30 cannot take (README, Platform limits) opt out of it.
     if (this.options.http1Engine === 'node') return 'node';
     if (this.connectionLimit(l) > 0 || this.globalLimit() > 0) return 'node';
+    // What uWS 20.30 cannot honour (no connection hooks or timers before a request reaches nuncio, a fixed
+    // 10 s idle timeout, silence for HTTP/1.0 and for header names with '_'): such listeners get the node
+    // engine, which does all of it, rather than a setting silently not applied.
+    const h = fc.hcm;
+    if (h.requestHeadersTimeoutMs > 0 || h.maxConnectionDurationMs > 0 || h.acceptHttp10) return 'node';
+    if (h.idleTimeoutMs > 0 && h.idleTimeoutMs < UWS_IDLE_TIMEOUT_MS) return 'node';
+    if (h.headersWithUnderscoresAction !== 'ALLOW') return 'node';
     // uWS takes only a certificate, key and passphrase: any other TLS setting (tls_params, client
     // certificate validation, ALPN, require_sni, several certificates, SNI chains) needs the node engine.
     if (fc.tls && (fc.serverNames.length > 0 || !certificatesOnly(fc.tls))) return 'node';
