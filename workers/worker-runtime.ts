@@ -241,7 +241,14 @@ export class WorkerRuntime {
       this.retire(existing);
       this.listeners.delete(lc.name);
     }
-    const nl = new NodeListener(rts, lrow, gate(plan, push, lc.ignoreGlobalConnLimit === true, this.worker), `${lc.address.address}:${lc.address.port}`);
+    const nl = new NodeListener(
+      rts,
+      lrow,
+      gate(plan, push, lc.ignoreGlobalConnLimit === true, this.worker),
+      `${lc.address.address}:${lc.address.port}`,
+      this.histWriters.get(KEYS.listener(lc.statPrefix)) ?? null,
+      this.services.clock,
+    );
     await nl.listenFd(plan.fd);
     this.listeners.set(lc.name, { kind: 'node', l: nl });
   }

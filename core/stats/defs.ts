@@ -406,6 +406,7 @@ export const CLUSTER_H = slots(CLUSTER_HISTOGRAMS.map((n) => [n, 'c'] as const))
 export const HCM_HISTOGRAMS = ['downstream_cx_length_ms', 'downstream_rq_time'] as const;
 export const HCM_H = slots(HCM_HISTOGRAMS.map((n) => [n, 'c'] as const));
 export const LISTENER_HISTOGRAMS = ['downstream_cx_length_ms'] as const;
+export const LISTENER_H = slots(LISTENER_HISTOGRAMS.map((n) => [n, 'c'] as const));
 
 /** Optional cluster sections follow the per-code tables in the same block. */
 export const HC_BASE = CLUSTER_BLOCK_SIZE;

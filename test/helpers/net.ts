@@ -4,15 +4,24 @@ import net from 'node:net';
 import http from 'node:http';
 import http2 from 'node:http2';
 
+/** Ports this process handed out: the kernel may give a just-closed port 0 again, and a test asks for several. */
+const handedOut = new Set<number>();
+
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
+  for (let attempt = 0; ; attempt++) {
+    const p = await new Promise<number>((resolve, reject) => {
+      const s = net.createServer();
+      s.once('error', reject);
+      s.listen(0, host, () => {
+        const port = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(port));
+      });
     });
-  });
+    if (!handedOut.has(p) || attempt >= 20) {
+      handedOut.add(p);
+      return p;
+    }
+  }
 }
 
 export interface Reply {

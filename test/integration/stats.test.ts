@@ -128,6 +128,9 @@ test('admin totals equal the traffic sent, per class, over both workers and both
   if (TEST_RUNTIME === 'node') {
     assert.equal(s.get(`listener.127.0.0.1_${ports.auto}.downstream_cx_total`), 160);
     assert.equal(s.get('http.auto.downstream_cx_total'), 160);
+    // Connection lengths are recorded per listener too (Envoy's listener.<address>.downstream_cx_length_ms).
+    const len = await get(`http://127.0.0.1:${ports.admin}/stats?filter=^listener\\.127\\.0\\.0\\.1_${ports.auto}\\.downstream_cx_length_ms$`);
+    assert.match(len.body, new RegExp(`^listener\\.127\\.0\\.0\\.1_${ports.auto}\\.downstream_cx_length_ms: P0\\(`, 'm'), len.body);
   }
   assert.equal(s.get('server.live'), 1);
   assert.equal(s.get('server.concurrency'), 2);

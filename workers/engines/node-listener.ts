@@ -7,7 +7,9 @@ import tls from 'node:tls';
 import type { SanMatchers } from '../tls/san.js';
 import http2 from 'node:http2';
 import type { HcmRuntime } from '../../core/http/hcm.js';
-import { HCM, HCM_H, LISTENER, LISTENER_TLS_BASE, LISTENER_TLS_LIST } from '../../core/stats/defs.js';
+import { HCM, HCM_H, LISTENER, LISTENER_H, LISTENER_TLS_BASE, LISTENER_TLS_LIST } from '../../core/stats/defs.js';
+import type { HistogramWriter } from '../../core/stats/histograms.js';
+import type { Clock } from '../../core/http/contracts.js';
 import { H1ServerConn } from './h1-server.js';
 import { h2ServerOptions, handleH2Stream } from './h2-server.js';
 import { H2SessionGuard } from './h2-session.js';
@@ -115,6 +117,9 @@ export class NodeListener {
     private readonly stats: Float64Array,
     private readonly gate: ConnectionGate,
     private readonly localAddress: string,
+    /** This worker's listener histograms (downstream_cx_length_ms) and the clock to time connections. */
+    private readonly hist: HistogramWriter | null = null,
+    private readonly clock: Clock | null = null,
   ) {
     this.isTls = chains.some((c) => c.secureContext !== null);
     if (this.isTls) {
@@ -245,9 +250,12 @@ export class NodeListener {
       return false;
     }
     st[LISTENER.downstream_cx_active]++;
+    const clock = this.clock;
+    const start = clock !== null ? clock.now() : 0;
     const done = (): void => {
       st[LISTENER.downstream_cx_active]--;
       st[LISTENER.downstream_cx_destroy]++;
+      if (clock !== null && this.hist !== null) this.hist.record(LISTENER_H.downstream_cx_length_ms, clock.now() - start);
       this.gate.release();
     };
     if (sock) sock.once('close', done);
