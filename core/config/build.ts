@@ -61,6 +61,18 @@ class Builder {
     this.err(`${path}.${field}`, `${msgName}.${field} is not supported by nuncio${only}`);
   }
 
+  /**
+   * Http1ProtocolOptions nuncio does not implement, downstream and upstream alike: only the values whose
+   * Envoy behaviour is what nuncio does (absolute URLs accepted, trailers dropped, Envoy's method list,
+   * an invalid message closes the connection). use_balsa_parser picks Envoy's parser: nothing to do.
+   */
+  h1OptionsNuncioLacks(o: N, path: string): void {
+    this.refuseSet(o, 'allow_absolute_url', path, 'Http1ProtocolOptions', true);
+    this.refuseSet(o, 'enable_trailers', path, 'Http1ProtocolOptions', false);
+    this.refuseSet(o, 'allow_custom_methods', path, 'Http1ProtocolOptions', false);
+    this.refuseSet(o, 'override_stream_error_on_invalid_http_message', path, 'Http1ProtocolOptions', false);
+  }
+
   dataSource(ds: N, path: string): C.DataSource | null {
     if (!ds) return null;
     if (ds.filename !== undefined) return { kind: 'filename', value: ds.filename };
@@ -431,9 +443,7 @@ class Builder {
     if (h.codec_type === 'HTTP3') this.err(`${path}.codec_type`, 'HTTP3 is not supported by nuncio');
     const common = h.common_http_protocol_options ?? {};
     const h1 = h.http_protocol_options ?? {};
-    if (h1.allow_absolute_url === false) {
-      // Envoy default is to accept absolute URLs on HTTP/1.1; nuncio does the same.
-    }
+    this.h1OptionsNuncioLacks(h.http_protocol_options, `${path}.http_protocol_options`);
     if (h1.default_host_for_http_10) this.err(`${path}.http_protocol_options.default_host_for_http_10`, 'not supported by nuncio');
     // http_protocol_options.send_fully_qualified_url is a client-codec option: Envoy's downstream codec
     // does not read it either, so here it changes nothing in Envoy or nuncio.
@@ -695,6 +705,8 @@ class Builder {
       if (v.explicit_http_config?.http2_protocol_options) h2 = v.explicit_http_config.http2_protocol_options;
       const h1p = `${path}.typed_extension_protocol_options.${key}.explicit_http_config.http_protocol_options`;
       this.refuseSet(v.explicit_http_config?.http_protocol_options, 'send_fully_qualified_url', h1p, 'Http1ProtocolOptions', false);
+      this.h1OptionsNuncioLacks(v.explicit_http_config?.http_protocol_options, h1p);
+      this.refuseSet(v.explicit_http_config?.http_protocol_options, 'accept_http_10', h1p, 'Http1ProtocolOptions', false);
       const cp = `${path}.typed_extension_protocol_options.${key}.common_http_protocol_options`;
       this.refuseSet(v.common_http_protocol_options, 'max_stream_duration', cp, 'HttpProtocolOptions', 0, '0s');
       if (v.common_http_protocol_options) common = v.common_http_protocol_options;
@@ -702,6 +714,8 @@ class Builder {
     }
     if (h2) protocol = 'http2';
     this.refuseSet(c.http_protocol_options, 'send_fully_qualified_url', `${path}.http_protocol_options`, 'Http1ProtocolOptions', false);
+    this.h1OptionsNuncioLacks(c.http_protocol_options, `${path}.http_protocol_options`);
+    this.refuseSet(c.http_protocol_options, 'accept_http_10', `${path}.http_protocol_options`, 'Http1ProtocolOptions', false);
     this.refuseSet(c.common_http_protocol_options, 'max_stream_duration', `${path}.common_http_protocol_options`, 'HttpProtocolOptions', 0, '0s');
     this.refuseSet(c, 'respect_dns_ttl', path, 'Cluster', false);
     this.refuseSet(c, 'close_connections_on_host_health_failure', path, 'Cluster', false);

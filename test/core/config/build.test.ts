@@ -766,6 +766,28 @@ test('HCM, route config and router fields without an implementation are refused 
   );
 });
 
+test('Http1ProtocolOptions nuncio lacks are refused by name, downstream and upstream; Envoy\'s defaults pass', () => {
+  assert.deepEqual(
+    rejectWith((b) => {
+      hcmOf(b).http_protocol_options = { allow_absolute_url: false, enable_trailers: true, allow_custom_methods: true, override_stream_error_on_invalid_http_message: true };
+      b.static_resources.clusters[0].http_protocol_options = { enable_trailers: true, accept_http_10: true };
+    }),
+    [
+      'static_resources.clusters[0].http_protocol_options.enable_trailers: Http1ProtocolOptions.enable_trailers is not supported by nuncio (only false is)',
+      'static_resources.clusters[0].http_protocol_options.accept_http_10: Http1ProtocolOptions.accept_http_10 is not supported by nuncio (only false is)',
+      `${HCM}.http_protocol_options.allow_absolute_url: Http1ProtocolOptions.allow_absolute_url is not supported by nuncio (only true is)`,
+      `${HCM}.http_protocol_options.enable_trailers: Http1ProtocolOptions.enable_trailers is not supported by nuncio (only false is)`,
+      `${HCM}.http_protocol_options.allow_custom_methods: Http1ProtocolOptions.allow_custom_methods is not supported by nuncio (only false is)`,
+      `${HCM}.http_protocol_options.override_stream_error_on_invalid_http_message: Http1ProtocolOptions.override_stream_error_on_invalid_http_message is not supported by nuncio (only false is)`,
+    ],
+  );
+  const s = acceptWith((b) => {
+    hcmOf(b).http_protocol_options = { allow_absolute_url: true, enable_trailers: false, accept_http_10: true, use_balsa_parser: true };
+    b.static_resources.clusters[0].http_protocol_options = { enable_trailers: false, accept_http_10: false };
+  });
+  assert.equal(s.listeners[0].filterChains[0].hcm.acceptHttp10, true);
+});
+
 test('the value nuncio has anyway is accepted: false, true, 0s', () => {
   const s = acceptWith((b) => {
     const h = hcmOf(b);
