@@ -608,8 +608,7 @@ export class Server {
         this.broadcast({ type: 'health', failed });
       },
       drainListeners: (o) => {
-        this.state = 1;
-        this.serverStats()[SERVER['server.state']] = 1;
+        // The server state stays LIVE (Envoy's serverState() is DRAINING only while health checks fail).
         // Envoy: the listeners stop (at once, or after a graceful drain period in which they still
         // accept and responses discourage keep-alive; never with skip_exit); the process keeps running.
         if (!o.graceful) {

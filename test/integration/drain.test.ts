@@ -59,6 +59,11 @@ test('POST /drain_listeners: listeners stop accepting, in-flight requests finish
     // A second drain is harmless.
     assert.equal((await get(`http://127.0.0.1:${p.admin}/drain_listeners`, { method: 'POST' })).status, 200);
     assert.equal((await get(`http://127.0.0.1:${p.admin}/server_info`)).status, 200);
+    // Envoy's server state turns DRAINING only when health checks are failed: /ready stays LIVE.
+    const ready = await get(`http://127.0.0.1:${p.admin}/ready`);
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body, 'LIVE\n');
+    assert.equal(JSON.parse((await get(`http://127.0.0.1:${p.admin}/server_info`)).body).state, 'LIVE');
   } finally {
     assert.equal(await n.stop(), 0, n.output());
     up.close();
