@@ -1,6 +1,7 @@
 // Everything one worker thread runs: its clusters (host sets, load balancers, pools), its HTTP
 // connection managers, its listeners on both engines, its timers and stats rows. A config push builds
 // new clusters and HCMs beside the old ones; in-flight requests keep theirs, new requests get the new.
+import { localIpv4 } from './runtime/local-ip.js';
 import tls from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { ClusterConfig, FilterChain, ListenerConfig, Snapshot, TlsParams } from '../core/config/types.js';
@@ -85,6 +86,7 @@ export class WorkerRuntime {
       hostStats: this.hostStats,
       cluster: (name) => this.clusters.get(name),
       state: this.state,
+      localIp: localIpv4(),
       uuid: randomUUID,
       onError: (e) => {
         this.log('error', `request failed unexpectedly: ${(e as Error)?.stack ?? String(e)}`);

@@ -78,6 +78,7 @@ const services: WorkerServices = {
   hostStats,
   cluster: (n) => clusters.get(n),
   state: { draining: false, healthCheckFailed: false },
+  localIp: '192.0.2.1',
   uuid: randomUUID,
   outlierHit: () => {},
 };

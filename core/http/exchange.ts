@@ -273,7 +273,11 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     if (cfg.useRemoteAddress) {
       const peer = stripPort(this.remoteAddress);
       clientIp = peer;
-      if (!cfg.skipXffAppend) hSet(h, 'x-forwarded-for', xff ? `${xff}, ${peer}` : peer);
+      if (!cfg.skipXffAppend) {
+        // As Envoy's ConnectionManagerUtility: a loopback peer is represented by this server's own address.
+        const hop = isLoopback(peer) ? this.hcm.services.localIp : peer;
+        hSet(h, 'x-forwarded-for', xff ? `${xff}, ${hop}` : hop);
+      }
       this.internal = xff === undefined && this.hcm.internal.contains(peer);
       if (cfg.xffNumTrustedHops === 0) hSet(h, 'x-forwarded-proto', this.isTls ? 'https' : 'http');
     } else {
@@ -807,6 +811,11 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     r.localReplyBody = this.localBody;
     for (const l of this.hcm.accessLoggers) l.log(r);
   }
+}
+
+/** 127.0.0.0/8, ::1 and IPv4-mapped 127.x (Envoy's Network::Utility::isLoopbackAddress). */
+function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.');
 }
 
 function stripPort(a: string): string {

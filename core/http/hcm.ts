@@ -26,6 +26,11 @@ export interface WorkerServices {
   cluster(name: string): ClusterRuntime | undefined;
   /** Set while the server is draining or /healthcheck/fail is in effect. */
   readonly state: { draining: boolean; healthCheckFailed: boolean };
+  /**
+   * The server's own address (Envoy's local_info address: the first non-loopback IPv4 of the machine, or
+   * a loopback one): what x-forwarded-for gets for a loopback peer under use_remote_address.
+   */
+  readonly localIp: string;
   /** Builds the request id (UUIDv4). */
   uuid(): string;
   /** Reports an unexpected error caught at a request boundary (logged and counted). */

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import os from 'node:os';
 import { startNuncio, type Nuncio } from '../helpers/nuncio.js';
 import { freePort, get } from '../helpers/net.js';
 import { hcmListener } from '../helpers/config.js';
@@ -29,7 +30,7 @@ before(async () => {
     }
     if (u.pathname === '/slow') return void setTimeout(() => res.end('slow'), 1500);
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ host: req.headers.host, rid: req.headers['x-request-id'] ?? null }));
+    res.end(JSON.stringify({ host: req.headers.host, rid: req.headers['x-request-id'] ?? null, xff: req.headers['x-forwarded-for'] ?? null }));
   });
   await new Promise<void>((r) => upstream.listen(ports.up, '127.0.0.1', () => r()));
   const vhosts = `
@@ -140,4 +141,14 @@ test('respect_expected_rq_timeout: an internal caller\'s x-envoy-expected-rq-tim
   assert.equal(r.body, 'upstream request timeout');
   const ok = await get(`http://127.0.0.1:${ports.internal}/?k=d`);
   assert.equal(ok.status, 200);
+});
+
+test('use_remote_address with a loopback peer: x-forwarded-for gets this machine\'s own address, as Envoy appends its local address', async () => {
+  const own = Object.values(os.networkInterfaces())
+    .flatMap((l) => l ?? [])
+    .find((a) => a.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1';
+  const r = await get(`http://127.0.0.1:${ports.internal}/`);
+  assert.equal(JSON.parse(r.body).xff, own);
+  const chained = await get(`http://127.0.0.1:${ports.internal}/`, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+  assert.equal(JSON.parse(chained.body).xff, `203.0.113.7, ${own}`);
 });

@@ -154,6 +154,7 @@ function rig(thresholds: Partial<CircuitBreakerThresholds>): Rig {
     hostStats: fx.hostStats,
     cluster: (n) => (n === 'c1' ? fx.rt : undefined),
     state: { draining: false, healthCheckFailed: false },
+    localIp: '192.0.2.1',
     uuid: () => '00000000-0000-4000-8000-000000000000',
     outlierHit: () => {},
   };
