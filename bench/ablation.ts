@@ -5,12 +5,13 @@
 // (all its threads) from /proc/<pid>/stat over the wrk run, divided by the requests wrk made. Runs
 // alternate between variants so load from elsewhere on the machine hits all alike.
 // Run: node dist/bench/ablation.js [--runs 3] [--duration 10] [--connections 50] [--variants a,b,...]
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './lib/net.js';
+import { measurePinned, nginxConf, stopChild, waitForPort } from './lib/pinned-cpu.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist/workers/cli.js');
@@ -45,84 +46,30 @@ const VARIANTS: Record<string, Variant> = {
 };
 const NAMES = arg('variants', ['nginx', ...Object.keys(VARIANTS)].join(',')).split(',');
 for (const n of NAMES) if (n !== 'nginx' && !VARIANTS[n]) throw new Error(`unknown variant ${n}; known: nginx, ${Object.keys(VARIANTS).join(', ')}`);
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
-async function waitFor(port: number, ms = 15000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listening on ${port}`);
-}
 
-function cpuTicks(pid: number): number {
-  const t = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const rest = t.slice(t.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[11]) + Number(rest[12]);
-}
 
-function stop(p: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    if (p.exitCode !== null || p.signalCode !== null) return r();
-    p.once('exit', () => r());
-    p.kill('SIGTERM');
-    setTimeout(() => p.kill('SIGKILL'), 10000).unref();
-  });
-}
 
-function wrk(port: number, seconds: number): { requests: number; non2xx: number; errors: string } {
-  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${port}/service/1`], { encoding: 'utf8' });
-  const m = /(\d+) requests in/.exec(out);
-  const non = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  const err = /Socket errors:[^\n]*/.exec(out);
-  return { requests: m ? Number(m[1]) : 0, non2xx: non ? Number(non[1]) : 0, errors: err ? err[0] : '' };
-}
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nuncio-h2cpu-'));
   const upPort = await freePort();
   const upH1Port = await freePort();
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${path.join(dir, k)};`).join('\n');
   fs.writeFileSync(
     path.join(dir, 'nginx.conf'),
-    `worker_processes 1;
-daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-${temp}
-  server {
+    nginxConf(
+      dir,
+      `  server {
     listen 127.0.0.1:${upPort} http2 backlog=4096;
     listen 127.0.0.1:${upH1Port} backlog=4096;
     location / { default_type "text/html; charset=utf-8"; return 200 "${BODY.replace(/\n/, '\\n')}"; }
-  }
-}
-`,
+  }`,
+    ),
   );
   const nginx = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: 'ignore' });
-  await waitFor(upPort);
-  await waitFor(upH1Port);
+  await waitForPort(upPort);
+  await waitForPort(upH1Port);
   const rows: { name: string; run: number; rps: number; usPerReq: number }[] = [];
   try {
     for (let run = 1; run <= RUNS; run++) {
@@ -130,22 +77,18 @@ ${temp}
         const port = await freePort();
         const p = name === 'nginx' ? startNginxProxy(dir, port, upH1Port) : startNuncio(VARIANTS[name], port, upPort, upH1Port);
         try {
-          await waitFor(port);
-          wrk(port, 2); // warm-up: JIT, connections
-          const t0 = cpuTicks(p.pid!);
-          const r = wrk(port, DURATION);
-          const t1 = cpuTicks(p.pid!);
-          if (r.non2xx > 0 || r.requests === 0) throw new Error(`${name}: ${r.non2xx} non-2xx of ${r.requests} ${r.errors}`);
-          const us = (((t1 - t0) / CLK_TCK) * 1e6) / r.requests;
-          rows.push({ name, run, rps: Math.round(r.requests / DURATION), usPerReq: Math.round(us * 10) / 10 });
-          console.log(`run ${run} ${name.padEnd(8)}: ${Math.round(r.requests / DURATION)} req/s, ${us.toFixed(1)} CPU µs/request${r.errors ? ` (${r.errors})` : ''}`);
+          const m = await measurePinned(p.pid!, port, DURATION, CONNECTIONS).catch((e: Error) => {
+            throw new Error(`${name}: ${e.message}`);
+          });
+          rows.push({ name, run, rps: m.rps, usPerReq: m.usPerReq });
+          console.log(`run ${run} ${name.padEnd(8)}: ${m.rps} req/s, ${m.usPerReq.toFixed(1)} CPU µs/request${m.errors ? ` (${m.errors})` : ''}`);
         } finally {
-          await stop(p);
+          await stopChild(p);
         }
       }
     }
   } finally {
-    await stop(nginx);
+    await stopChild(nginx);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -199,27 +142,16 @@ static_resources:
 function startNginxProxy(dir: string, port: number, upH1Port: number): ChildProcess {
   const d = path.join(dir, `proxy-${port}`);
   fs.mkdirSync(d);
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${path.join(d, k)};`).join('\n');
   fs.writeFileSync(
     path.join(d, 'nginx.conf'),
-    `worker_processes 1;
-daemon off;
-master_process off;
-pid ${d}/nginx.pid;
-error_log ${d}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-${temp}
-  upstream up { server 127.0.0.1:${upH1Port}; keepalive 64; }
+    nginxConf(
+      d,
+      `  upstream up { server 127.0.0.1:${upH1Port}; keepalive 64; }
   server {
     listen 127.0.0.1:${port} backlog=4096;
     location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`,
+  }`,
+    ),
   );
   return spawn('taskset', ['-c', '0', 'nginx', '-p', d, '-c', path.join(d, 'nginx.conf'), '-e', path.join(d, 'error.log')], { stdio: 'ignore' });
 }

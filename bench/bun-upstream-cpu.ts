@@ -10,10 +10,11 @@
 // Run: node dist/bench/bun-upstream-cpu.js [--runs 3] [--duration 8] [--variants a,b,...]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './lib/net.js';
+import { measurePinned, nginxConf, stopChild, waitForPort } from './lib/pinned-cpu.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist/workers/cli.js');
@@ -50,54 +51,11 @@ const RUNS = Number(arg('runs', '3'));
 const DURATION = Number(arg('duration', '8'));
 const CONNECTIONS = Number(arg('connections', '50'));
 const PICK = arg('variants', '');
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
-async function waitFor(port: number, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listening on ${port}`);
-}
 
-function cpuTicks(pid: number): number {
-  const t = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const rest = t.slice(t.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[11]) + Number(rest[12]);
-}
 
-function stop(p: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    if (p.exitCode !== null || p.signalCode !== null) return r();
-    p.once('exit', () => r());
-    p.kill('SIGTERM');
-    setTimeout(() => p.kill('SIGKILL'), 10000).unref();
-  });
-}
 
-function wrk(port: number, seconds: number): { requests: number; non2xx: number; errors: string } {
-  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${port}/service/1`], { encoding: 'utf8' });
-  const m = /(\d+) requests in/.exec(out);
-  const non = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  const err = /Socket errors:[^\n]*/.exec(out);
-  return { requests: m ? Number(m[1]) : 0, non2xx: non ? Number(non[1]) : 0, errors: err ? err[0] : '' };
-}
 
 function config(port: number, admin: number, up: Upstream, upPort: number): string {
   const h2 = up === 'h2c' || up === 'h2tls';
@@ -146,21 +104,11 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nuncio-bun-upstream-'));
   const ports: Record<Upstream, number> = { h1: await freePort(), h1tls: await freePort(), h2c: await freePort(), h2tls: await freePort() };
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'up.key', '-out', 'up.crt', '-days', '2', '-subj', '/CN=upstream'], { cwd: dir, stdio: 'ignore' });
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${path.join(dir, k)};`).join('\n');
   fs.writeFileSync(
     path.join(dir, 'nginx.conf'),
-    `worker_processes 1;
-daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  http2_max_requests 1000000000;
-${temp}
+    nginxConf(
+      dir,
+      `  http2_max_requests 1000000000;
   ssl_certificate ${dir}/up.crt;
   ssl_certificate_key ${dir}/up.key;
   server {
@@ -169,12 +117,11 @@ ${temp}
     listen 127.0.0.1:${ports.h1tls} ssl backlog=4096;
     listen 127.0.0.1:${ports.h2tls} ssl http2 backlog=4096;
     location / { default_type "text/html; charset=utf-8"; return 200 "${BODY.replace(/\n/, '\\n')}"; }
-  }
-}
-`,
+  }`,
+    ),
   );
   const nginx = spawn('taskset', ['-c', '1', 'nginx', '-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: 'ignore' });
-  for (const p of Object.values(ports)) await waitFor(p);
+  for (const p of Object.values(ports)) await waitForPort(p, 20_000);
   const rows: { id: string; run: number; rps: number; usPerReq: number }[] = [];
   try {
     for (let run = 1; run <= RUNS; run++) {
@@ -187,24 +134,18 @@ ${temp}
           stdio: ['ignore', 'ignore', 'inherit'],
         });
         try {
-          await waitFor(port);
-          wrk(port, 2); // warm-up: JIT, connections
-          const t0 = cpuTicks(p.pid!);
-          const r = wrk(port, DURATION);
-          const t1 = cpuTicks(p.pid!);
-          if (r.non2xx > 0 || r.requests === 0) throw new Error(`${v.id}: ${r.non2xx} non-2xx of ${r.requests} ${r.errors}`);
-          const us = (((t1 - t0) / CLK_TCK) * 1e6) / r.requests;
-          rows.push({ id: v.id, run, rps: Math.round(r.requests / DURATION), usPerReq: Math.round(us * 10) / 10 });
-          console.log(`run ${run} ${v.id.padEnd(18)}: ${Math.round(r.requests / DURATION)} req/s, ${us.toFixed(1)} CPU µs/request${r.errors ? ` (${r.errors})` : ''}`);
+          const m = await measurePinned(p.pid!, port, DURATION, CONNECTIONS, 20_000);
+          rows.push({ id: v.id, run, rps: m.rps, usPerReq: m.usPerReq });
+          console.log(`run ${run} ${v.id.padEnd(18)}: ${m.rps} req/s, ${m.usPerReq.toFixed(1)} CPU µs/request${m.errors ? ` (${m.errors})` : ''}`);
         } catch (e) {
           console.log(`run ${run} ${v.id.padEnd(18)}: FAILED ${(e as Error).message.split('\n')[0]}`);
         } finally {
-          await stop(p);
+          await stopChild(p);
         }
       }
     }
   } finally {
-    await stop(nginx);
+    await stopChild(nginx);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\nnginx upstream; ${os.cpus()[0]?.model ?? 'cpu'}; load average at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
