@@ -747,7 +747,8 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
       hSet(h, 'x-envoy-attempt-count', msText(this.attempts > 0 ? this.attempts : 1));
     }
     if (hcm.cfg.alwaysSetRequestIdInResponse && this.requestId !== '') hSet(h, 'x-request-id', this.requestId);
-    if (hcm.services.state.draining && this.protocol !== 'HTTP/2') this.ds.closeAfterResponse();
+    // Draining (Envoy's drain close): HTTP/1.1 answers with connection: close, HTTP/2 sends GOAWAY.
+    if (hcm.services.state.draining) this.ds.closeAfterResponse();
   }
 
   // ======================================================================== completion

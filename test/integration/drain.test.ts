@@ -87,6 +87,12 @@ test('POST /drain_listeners?graceful&skip_exit: listeners keep accepting and eve
         assert.equal(r.reused, false, 'each request needed a new connection');
       }
     }
+    // HTTP/2 on the AUTO listener: the response comes, and with it GOAWAY (NO_ERROR) for the session.
+    const drainCloses = await stat(p.admin, 'http.auto.downstream_cx_drain_close');
+    const h2 = h2Exchange(p.auto, '/g-h2');
+    assert.deepEqual(await h2.result, { status: 200, body: 'up /g-h2' });
+    assert.equal(await h2.goaway, 0);
+    assert.equal(await stat(p.admin, 'http.auto.downstream_cx_drain_close'), drainCloses + 1);
     assert.equal(n.proc.exitCode, null);
     assert.equal((await get(`http://127.0.0.1:${p.admin}/drain_listeners`, { method: 'POST' })).status, 200);
     await until(async () => (await refused(p.uws)) && (await refused(p.auto)));

@@ -117,7 +117,8 @@ class H2ServerExchange extends TimedExchange implements DownstreamStream {
   }
 
   closeAfterResponse(): void {
-    // HTTP/2 drains with GOAWAY at the session level (see the listener).
+    // HTTP/2 ends a connection with GOAWAY for the whole session; this stream and the others in flight finish.
+    this.guard?.drainClose();
   }
 }
 

@@ -141,6 +141,18 @@ export class H2SessionGuard implements TimerTarget {
     if (ms > 0 && this.idleTimer === null && !this.done) this.idleTimer = this.hcm.services.timers.schedule(ms, this, T_IDLE);
   }
 
+  /** The server is draining (Envoy's drain close): GOAWAY, the streams in flight finish, then the session closes. */
+  drainClose(): void {
+    if (this.done) return;
+    this.done = true;
+    this.hcm.stats[HCM.downstream_cx_drain_close]++;
+    const s = this.session;
+    if (!s.destroyed) {
+      s.goaway(NGHTTP2_NO_ERROR);
+      s.close();
+    }
+  }
+
   /** Ends the connection for abuse: GOAWAY ENHANCE_YOUR_CALM, then close. */
   private abort(): void {
     this.done = true;
