@@ -465,9 +465,23 @@ export class Server {
     }
     const prev = this.snap;
     const prevModes = this.bunModes;
+    const listenerKey = (l: ListenerConfig) => `${l.name}|${l.address.address}:${l.address.port}`;
+    const prevEngines = new Map(prev.listeners.map((l) => [listenerKey(l), this.engineFor(l)]));
     try {
       this.tls = tls;
       this.refreshRuntime(next);
+      // uWS listens with SO_REUSEPORT and the node engine on a socket bound here without it: one cannot
+      // take over the other's port while it serves. Said plainly rather than as "address already in use".
+      for (const l of next.listeners) {
+        const was = prevEngines.get(listenerKey(l));
+        const now = this.engineFor(l);
+        if (was !== undefined && was !== now && !this.listenersStopped) {
+          throw new Error(
+            `listener '${l.name}': the new settings need the ${now === 'uws' ? 'uWebSockets.js' : 'node'} engine, but it is served by the ` +
+              `${was === 'uws' ? 'uWebSockets.js' : 'node'} engine; a reload cannot move a listener between engines on the same address (restart nuncio, or change its name or port)`,
+          );
+        }
+      }
       if (IS_BUN) this.bunModes = await this.checkBun(next);
       this.registry.prepare(next);
       // Stopped listeners stay stopped (the workers open none): nothing to bind.
@@ -484,6 +498,7 @@ export class Server {
       this.log.error('main', `config reload failed, restoring the previous config: ${(e as Error).message}`);
       this.snap = prev;
       this.bunModes = prevModes;
+      this.refreshRuntime(prev);
       this.registry.prepare(prev);
       await this.discovery.apply(prev);
       await this.push(prev);

@@ -201,3 +201,33 @@ layered_runtime:
     assert.equal(await n.stop(), 0, n.output());
   }
 });
+
+test('a reload whose settings would move a listener to the other engine is rejected with the reason; the old config keeps serving', { skip: TEST_RUNTIME === 'bun' && 'one engine on Bun' }, async () => {
+  const p = { uws: await freePort(), admin: await freePort(), a: await freePort() };
+  const up = await slowUpstream(p.a, 'A');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nuncio-reload-engine-'));
+  const file = path.join(dir, 'nuncio.yaml');
+  const cfg = (extra: string) => `
+static_resources:
+  listeners:${routedListener('uws', p.uws, 'HTTP1', ALL_TO_UP)}${extra}
+  clusters:${staticCluster('up', p.a)}
+admin:
+  address: { socket_address: { address: 127.0.0.1, port_value: ${p.admin} } }
+`;
+  fs.writeFileSync(file, cfg(''));
+  const n = await startNuncio(['-c', file, '--concurrency', '1'], p.admin);
+  try {
+    // request_headers_timeout is something uWS cannot apply: the listener would need the node engine.
+    fs.writeFileSync(file, cfg('\n          request_headers_timeout: 5s'));
+    const failures = await stat(p.admin, 'nuncio.config_reload_failure');
+    n.proc.kill('SIGHUP');
+    await until(async () => (await stat(p.admin, 'nuncio.config_reload_failure')) === failures + 1, 15_000);
+    assert.match(n.output(), /listener 'uws': the new settings need the node engine, but it is served by the uWebSockets\.js engine; a reload cannot move a listener between engines/);
+    const r = await get(`http://127.0.0.1:${p.uws}/still`);
+    assert.deepEqual([r.status, r.body], [200, 'A /still']);
+  } finally {
+    assert.equal(await n.stop(), 0, n.output());
+    up.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
