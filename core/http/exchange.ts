@@ -25,7 +25,7 @@ import { createAccessLogRecord, type AccessLogRecord } from '../access-log/recor
 import { RF_DC, RF_LH, RF_LR, RF_NC, RF_NR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UR, RF_UT, RF_URX } from '../access-log/response-flags.js';
 import { RetryState } from './retry.js';
 import { applyPathPolicy } from './path-policy.js';
-import { localPortOf, normalizeHost } from './host-port.js';
+import { normalizeHost } from './host-port.js';
 
 const T_GLOBAL = 0;
 const T_PER_TRY = 1;
@@ -148,7 +148,7 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     if (!applyPathPolicy(this)) return;
     const cfg = hcm.cfg;
     if (cfg.stripAnyHostPort || cfg.stripMatchingHostPort) {
-      this.authority = normalizeHost(this.authority, cfg.stripAnyHostPort, cfg.stripMatchingHostPort, localPortOf(this.localAddress));
+      this.authority = normalizeHost(this.authority, cfg.stripAnyHostPort, cfg.stripMatchingHostPort, hcm.listener.address.port);
     }
     this.mutateRequestHeaders();
 

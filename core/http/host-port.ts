@@ -16,10 +16,3 @@ export function normalizeHost(authority: string, stripAny: boolean, stripMatchin
   return authority.slice(0, p);
 }
 
-/** The port of an engine's "address:port" local address text, or -1. */
-export function localPortOf(localAddress: string): number {
-  const c = localAddress.lastIndexOf(':');
-  if (c < 0) return -1;
-  const n = Number(localAddress.slice(c + 1));
-  return Number.isInteger(n) ? n : -1;
-}

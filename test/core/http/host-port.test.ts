@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { localPortOf, normalizeHost } from '../../../core/http/host-port.js';
+import { normalizeHost } from '../../../core/http/host-port.js';
 
 test('strip_any_host_port takes off any decimal port, IPv6 literals included', () => {
   assert.equal(normalizeHost('example.com:443', true, false, 80), 'example.com');
@@ -19,10 +19,4 @@ test('strip_matching_host_port takes off only the listener port', () => {
 
 test('neither option: Host is unchanged, port and all', () => {
   assert.equal(normalizeHost('example.com:10000', false, false, 10000), 'example.com:10000');
-});
-
-test('localPortOf reads the port of an engine local address', () => {
-  assert.equal(localPortOf('127.0.0.1:10000'), 10000);
-  assert.equal(localPortOf('::1:8080'), 8080);
-  assert.equal(localPortOf('nowhere'), -1);
 });
