@@ -660,6 +660,11 @@ export class Server {
     this.drainTimer = null;
     this.listenersStopped = true;
     this.broadcast({ type: 'drain', graceful: false });
+    this.closeBound();
+  }
+
+  /** Closes this thread's copies of the node engine's listening sockets (a socket stays in LISTEN while one is open). */
+  private closeBound(): void {
     for (const b of this.bound.values()) b.close();
     this.bound.clear();
     this.workerFds.clear();
@@ -694,12 +699,10 @@ export class Server {
         ),
       );
       // New connections are refused during the drain (see stopListeners).
-      for (const b of this.bound.values()) b.close();
-      this.bound.clear();
+      this.closeBound();
       await stopped;
       await Promise.all(this.workers.map((w) => w.task));
       await this.pool?.destroy();
-      for (const b of this.bound.values()) b.close();
       this.fdDup.close();
       await Promise.all(this.adminLogs.map((l) => l.sink.close()));
       await new Promise<void>((r) => (this.admin ? this.admin.close(() => r()) : r()));

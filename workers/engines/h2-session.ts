@@ -114,26 +114,14 @@ export class H2SessionGuard implements TimerTarget {
       this.maxTimer = null;
       if (this.done) return;
       // HCM max_connection_duration: drain as Envoy does (GOAWAY, in-flight streams finish, then close).
-      this.hcm.stats[HCM.downstream_cx_max_duration_reached]++;
-      this.done = true;
-      const s = this.session;
-      if (!s.destroyed) {
-        s.goaway(NGHTTP2_NO_ERROR);
-        s.close();
-      }
+      this.goawayClose(HCM.downstream_cx_max_duration_reached);
       return;
     }
     if (kind !== T_IDLE) return;
     this.idleTimer = null;
     if (this.done || this.active > 0) return;
     // HCM idle_timeout: no stream for that long; GOAWAY and close.
-    this.hcm.stats[HCM.downstream_cx_idle_timeout]++;
-    this.done = true;
-    const s = this.session;
-    if (!s.destroyed) {
-      s.goaway(NGHTTP2_NO_ERROR);
-      s.close();
-    }
+    this.goawayClose(HCM.downstream_cx_idle_timeout);
   }
 
   private armIdle(): void {
@@ -143,9 +131,13 @@ export class H2SessionGuard implements TimerTarget {
 
   /** The server is draining (Envoy's drain close): GOAWAY, the streams in flight finish, then the session closes. */
   drainClose(): void {
-    if (this.done) return;
+    if (!this.done) this.goawayClose(HCM.downstream_cx_drain_close);
+  }
+
+  /** Counts why, sends GOAWAY (NO_ERROR, the last stream nghttp2 processed) and closes once the streams end. */
+  private goawayClose(stat: number): void {
     this.done = true;
-    this.hcm.stats[HCM.downstream_cx_drain_close]++;
+    this.hcm.stats[stat]++;
     const s = this.session;
     if (!s.destroyed) {
       s.goaway(NGHTTP2_NO_ERROR);
