@@ -261,7 +261,8 @@ export class WorkerRuntime {
     const t = plan.tls[0];
     const tlsOpts = t ? bunTlsOptions(t, lc.filterChains[0]) : null;
     const key = JSON.stringify([mode, tlsOpts, lc.address]);
-    if (existing?.kind === 'bun' && existing.l.key === key) {
+    // Same settings, or stopped by /drain_listeners (nothing listens again): only the routes change.
+    if (existing?.kind === 'bun' && (existing.l.key === key || this.listenersStopped)) {
       existing.l.setHcm(hcm);
       return;
     }
