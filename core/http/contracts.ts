@@ -23,6 +23,11 @@ export interface DownstreamStream {
   resumeRequest(): void;
   /** Asks the engine to close the connection after this response (drain, connection: close). */
   closeAfterResponse(): void;
+  /**
+   * The server drains (Envoy's drain close): HTTP/1.1 closes after this response; an HTTP/2 engine ends
+   * the whole session with GOAWAY once its streams finish. Engines without it close as closeAfterResponse.
+   */
+  drainClose?(): void;
 }
 
 /** Why an upstream attempt failed; the text is Envoy's reset reason. */

@@ -748,7 +748,10 @@ export class Exchange implements UpstreamCallbacks, TimerTarget {
     }
     if (hcm.cfg.alwaysSetRequestIdInResponse && this.requestId !== '') hSet(h, 'x-request-id', this.requestId);
     // Draining (Envoy's drain close): HTTP/1.1 answers with connection: close, HTTP/2 sends GOAWAY.
-    if (hcm.services.state.draining) this.ds.closeAfterResponse();
+    if (hcm.services.state.draining) {
+      if (this.ds.drainClose !== undefined) this.ds.drainClose();
+      else this.ds.closeAfterResponse();
+    }
   }
 
   // ======================================================================== completion

@@ -117,7 +117,11 @@ class H2ServerExchange extends TimedExchange implements DownstreamStream {
   }
 
   closeAfterResponse(): void {
-    // HTTP/2 ends a connection with GOAWAY for the whole session; this stream and the others in flight finish.
+    // A stream's own ending (a local reply) leaves the session alone: only draining ends it (drainClose).
+  }
+
+  drainClose(): void {
+    // GOAWAY for the whole session; this stream and the others in flight finish.
     this.guard?.drainClose();
   }
 }
