@@ -7,7 +7,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { DownstreamTlsContext, ListenerConfig, Snapshot } from '../core/config/types.js';
 import { StatsRegistry } from '../core/stats/registry.js';
-import { runtimeInt, type RuntimeEntry, type RuntimeValue } from '../core/config/runtime.js';
+import { globalConnectionLimit, listenerConnectionLimit, type RuntimeEntry, type RuntimeValue } from '../core/config/runtime.js';
 import { SERVER, HCM, LISTENER, HOST, HOST_BLOCK_SIZE } from '../core/stats/defs.js';
 import type { HostSpec } from '../core/cluster/host.js';
 import type { BlockDescriptor } from '../core/stats/block.js';
@@ -161,11 +161,11 @@ export class Server {
   }
 
   private connectionLimit(l: ListenerConfig): number {
-    return runtimeInt(this.runtimeEntries, `envoy.resource_limits.listener.${l.name}.connection_limit`, 0);
+    return listenerConnectionLimit(this.runtimeEntries, l.name);
   }
 
   private globalLimit(): number {
-    return runtimeInt(this.runtimeEntries, 'overload.global_downstream_max_connections', 0);
+    return globalConnectionLimit(this.runtimeEntries);
   }
 
   /** uWebSockets.js serves plain HTTP1 listeners; everything else needs the node engine. On Bun: Bun.serve. */

@@ -69,3 +69,13 @@ export function runtimeInt(entries: ReadonlyMap<string, RuntimeEntry>, key: stri
   const n = Number(e.finalValue);
   return Number.isFinite(n) && e.finalValue.trim() !== '' ? Math.floor(n) : dflt;
 }
+
+/** Runtime envoy.resource_limits.listener.<name>.connection_limit (0 = none). */
+export function listenerConnectionLimit(entries: ReadonlyMap<string, RuntimeEntry>, listener: string): number {
+  return runtimeInt(entries, `envoy.resource_limits.listener.${listener}.connection_limit`, 0);
+}
+
+/** Runtime overload.global_downstream_max_connections (0 = none). */
+export function globalConnectionLimit(entries: ReadonlyMap<string, RuntimeEntry>): number {
+  return runtimeInt(entries, 'overload.global_downstream_max_connections', 0);
+}

@@ -1,7 +1,7 @@
 // What this Bun can serve of a config: the per-listener verdicts of engines/bun-support.ts with the
 // capabilities probed here. Used when serving starts, on reload, and by --mode validate on Bun.
 import type { Snapshot } from '../../core/config/types.js';
-import { runtimeInt, type RuntimeEntry } from '../../core/config/runtime.js';
+import { globalConnectionLimit, listenerConnectionLimit, type RuntimeEntry } from '../../core/config/runtime.js';
 import { bunListenerMode, type BunCapabilities, type BunListenerMode } from '../engines/bun-support.js';
 import { bunApi, bunServeHasHttp2 } from './bun.js';
 
@@ -17,9 +17,9 @@ export async function checkBunConfig(s: Snapshot, runtime: ReadonlyMap<string, R
   const modes = new Map<string, BunListenerMode>();
   const errors: string[] = [];
   const warnings: string[] = [];
-  const global = runtimeInt(runtime, 'overload.global_downstream_max_connections', 0);
+  const global = globalConnectionLimit(runtime);
   for (const l of s.listeners) {
-    const limit = runtimeInt(runtime, `envoy.resource_limits.listener.${l.name}.connection_limit`, 0);
+    const limit = listenerConnectionLimit(runtime, l.name);
     const v = bunListenerMode(l, caps, limit, global);
     errors.push(...v.errors);
     warnings.push(...v.warnings);
